@@ -1,0 +1,36 @@
+//! Folio's schema, version by version.
+//!
+//! `Migrator` lists the versions in the order they apply; each module holds one
+//! version with its `up` and its `down` side by side, and every `down` undoes
+//! its `up` completely. The same code runs on SQLite, PostgreSQL and
+//! MySQL/MariaDB: where the backends differ (timestamp precision,
+//! case-insensitive e-mail uniqueness) the difference is written once, in
+//! [`columns`]. Constraints and indexes are named, so that a violation can be
+//! traced back to the field it protects.
+
+pub use sea_orm_migration::prelude::*;
+
+pub mod columns;
+mod m20261123_000001_create_users;
+mod m20261123_000002_create_profiles;
+mod m20261123_000003_create_posts;
+mod m20261123_000004_create_photos;
+mod m20261123_000005_create_tags;
+mod m20261123_000006_create_photo_tags;
+
+/// The ordered list of Folio's schema versions.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_users::Migration),
+            Box::new(m20261123_000002_create_profiles::Migration),
+            Box::new(m20261123_000003_create_posts::Migration),
+            Box::new(m20261123_000004_create_photos::Migration),
+            Box::new(m20261123_000005_create_tags::Migration),
+            Box::new(m20261123_000006_create_photo_tags::Migration),
+        ]
+    }
+}
