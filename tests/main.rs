@@ -1,1 +1,10 @@
-fn main(){}
+//! The end-to-end suite: one binary, one module per capability.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test should stop loudly at the first step that fails"
+)]
+
+mod constraints;
+mod migrations;
+mod relations;

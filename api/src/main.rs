@@ -1,1 +1,25 @@
-fn main(){}
+//! The `folio` binary: read `.env`, parse the command line, hand over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is the normal case; a malformed one is worth stopping for.
+    if let Err(err) = dotenvy::dotenv()
+        && !err.not_found()
+    {
+        eprintln!("error: could not read .env: {err}");
+        return ExitCode::FAILURE;
+    }
+    let cli = api::cli::Cli::parse();
+    match api::cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole chain of causes on one line, without a backtrace.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,12 @@
-//! placeholder
+//! What the end-to-end tests stand on: a fresh, migrated database per test on
+//! the backend that `FOLIO_TEST_DATABASE_URL` names.
+//!
+//! Absent, each test gets its own SQLite file in a temporary directory; a
+//! `postgres://…` or `mysql://…` URL names a server on which each test creates
+//! a database of its own and drops it when the test ends, so tests run in
+//! parallel on every backend. This crate holds no tests itself.
+
+pub mod db;
+pub mod fixtures;
+
+pub use db::TestDb;

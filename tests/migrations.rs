@@ -1,0 +1,119 @@
+//! The migrations: up from empty, down to zero, up again, on the test's backend;
+//! and what `folio migrate` reports.
+
+use api::cli::{MigrateAction, migrate};
+use folio_tests::TestDb;
+use migration::{Migrator, MigratorTrait};
+
+const TABLES: [&str; 6] = ["photo_tags", "photos", "posts", "profiles", "tags", "users"];
+
+fn with_bookkeeping(tables: &[&str]) -> Vec<String> {
+    let mut all: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+    all.push("seaql_migrations".to_owned());
+    all.sort();
+    all
+}
+
+async fn status_report(db: &TestDb, action: MigrateAction) -> String {
+    let mut out = Vec::new();
+    migrate(&db.conn, action, &mut out).await.unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn migrations_go_up_from_empty_down_to_zero_and_up_again() {
+    let db = TestDb::empty().await;
+    assert!(db.table_names().await.is_empty());
+
+    Migrator::up(&db.conn, None).await.unwrap();
+    assert_eq!(db.table_names().await, with_bookkeeping(&TABLES));
+
+    Migrator::down(&db.conn, None).await.unwrap();
+    assert_eq!(
+        db.table_names().await,
+        with_bookkeeping(&[]),
+        "down to zero leaves only the migration bookkeeping"
+    );
+
+    Migrator::up(&db.conn, None).await.unwrap();
+    assert_eq!(db.table_names().await, with_bookkeeping(&TABLES));
+    let pending = Migrator::get_pending_migrations(&db.conn).await.unwrap();
+    assert!(pending.is_empty());
+}
+
+#[tokio::test]
+async fn each_down_undoes_exactly_its_up() {
+    let db = TestDb::empty().await;
+    let versions = Migrator::migrations().len();
+    for applied in 1..=versions {
+        Migrator::up(&db.conn, Some(1)).await.unwrap();
+        let after_up = db.table_names().await;
+        Migrator::down(&db.conn, Some(1)).await.unwrap();
+        Migrator::up(&db.conn, Some(1)).await.unwrap();
+        assert_eq!(db.table_names().await, after_up, "version {applied} redone");
+    }
+    for _ in 0..versions {
+        Migrator::down(&db.conn, Some(1)).await.unwrap();
+    }
+    assert_eq!(db.table_names().await, with_bookkeeping(&[]));
+}
+
+#[tokio::test]
+async fn migrate_status_reports_what_is_applied() {
+    let db = TestDb::empty().await;
+    let report = status_report(&db, MigrateAction::Up { num: Some(2) }).await;
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), Migrator::migrations().len());
+    assert_eq!(lines[0], "Applied  m20261123_000001_create_users");
+    assert_eq!(lines[1], "Applied  m20261123_000002_create_profiles");
+    assert!(
+        lines[2..].iter().all(|l| l.starts_with("Pending  ")),
+        "{report}"
+    );
+
+    let report = status_report(&db, MigrateAction::Status).await;
+    assert_eq!(report.matches("Applied").count(), 2);
+
+    let report = status_report(&db, MigrateAction::Down { num: 1 }).await;
+    assert_eq!(report.matches("Applied").count(), 1);
+    assert_eq!(db.table_names().await, with_bookkeeping(&["users"]));
+}
+
+#[tokio::test]
+async fn migrate_fresh_refresh_and_reset_do_what_they_say() {
+    let db = TestDb::empty().await;
+    status_report(&db, MigrateAction::Up { num: None }).await;
+    let ada = folio_tests::fixtures::user(&db.conn, "ada").await.unwrap();
+
+    let report = status_report(&db, MigrateAction::Refresh).await;
+    assert_eq!(report.matches("Applied").count(), TABLES.len());
+    let users = <entity::prelude::User as sea_orm::EntityTrait>::find_by_id(ada.id)
+        .one(&db.conn)
+        .await
+        .unwrap();
+    assert!(users.is_none(), "refresh starts from an empty schema");
+
+    folio_tests::fixtures::user(&db.conn, "bob").await.unwrap();
+    status_report(&db, MigrateAction::Fresh).await;
+    assert_eq!(db.table_names().await, with_bookkeeping(&TABLES));
+
+    let report = status_report(&db, MigrateAction::Reset).await;
+    assert_eq!(report.matches("Pending").count(), TABLES.len());
+    assert_eq!(db.table_names().await, with_bookkeeping(&[]));
+}
+
+#[tokio::test]
+async fn status_names_migrations_the_database_has_and_this_binary_does_not() {
+    let db = TestDb::new().await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db.conn,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_from_the_future', 0)",
+    )
+    .await
+    .unwrap();
+    let err = Migrator::get_migration_with_status(&db.conn)
+        .await
+        .err()
+        .expect("an unknown applied migration is reported");
+    assert!(err.to_string().contains("m20991231_000001_from_the_future"));
+}
