@@ -11,30 +11,57 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
-use crate::config::DatabaseConfig;
+use crate::config::{DatabaseConfig, ServerConfig};
 
 /// Folio: a GraphQL API server for a photo-and-blog application.
 #[derive(Debug, Parser)]
-#[command(name = "folio", version, about)]
+#[command(name = "folio", version)]
 pub struct Cli {
     /// The database settings every subcommand shares.
     #[command(flatten)]
     pub database: DatabaseConfig,
 
-    /// What to do.
+    /// What to do (default: serve).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands of `folio`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Apply pending migrations, then serve the GraphQL API.
+    Serve(ServeArgs),
     /// Apply, undo or inspect the schema migrations.
     Migrate {
         /// The migration action.
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Print the GraphQL schema (SDL), write it to a file, or check a file against it.
+    Schema {
+        /// Write the SDL to this file instead of standard output.
+        #[arg(long, value_name = "PATH")]
+        out: Option<std::path::PathBuf>,
+        /// Fail if this file differs from the SDL (for CI).
+        #[arg(long, value_name = "PATH", conflicts_with = "out")]
+        check: Option<std::path::PathBuf>,
+    },
+    /// Fill an empty database with deterministic demo data.
+    Seed(crate::seed::SeedOptions),
+}
+
+/// The flags of `folio serve`.
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct ServeArgs {
+    /// How the server listens and what it accepts.
+    #[command(flatten)]
+    pub server: ServerConfig,
+    /// Do not apply pending migrations at start.
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// Fill an empty database with demo data first.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// The actions of `folio migrate`.
@@ -65,14 +92,121 @@ pub enum MigrateAction {
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing();
-    match cli.command {
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
+    match command {
+        Command::Schema { out, check } => schema(out, check),
         Command::Migrate { action } => {
-            let db = crate::db::connect(&cli.database)
-                .await
-                .with_context(|| "could not connect to the database")?;
+            let db = connect(&cli.database).await?;
             migrate(&db, action, &mut std::io::stdout()).await
         }
+        Command::Seed(options) => {
+            let db = connect(&cli.database).await?;
+            crate::db::ensure_known_schema(&db).await?;
+            Migrator::up(&db, None).await?;
+            seed(&db, &options).await
+        }
+        Command::Serve(args) => serve(&cli.database, args).await,
     }
+}
+
+async fn connect(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {
+    crate::db::connect(config).await.with_context(|| {
+        format!(
+            "could not connect to the database at {}",
+            redact(&config.database_url)
+        )
+    })
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `folio schema`: print, write or check the SDL.
+fn schema(
+    out: Option<std::path::PathBuf>,
+    check: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let sdl = crate::schema::sdl();
+    if let Some(path) = check {
+        let committed = std::fs::read_to_string(&path)
+            .with_context(|| format!("could not read {}", path.display()))?;
+        if committed != sdl {
+            anyhow::bail!(
+                "{} differs from the schema the code builds; run `folio schema --out {}` and commit it",
+                path.display(),
+                path.display()
+            );
+        }
+        println!("{} matches the schema", path.display());
+        return Ok(());
+    }
+    match out {
+        Some(path) => std::fs::write(&path, &sdl)
+            .with_context(|| format!("could not write {}", path.display())),
+        None => {
+            print!("{sdl}");
+            Ok(())
+        }
+    }
+}
+
+/// `folio seed`: demo data into an empty database, with a progress line.
+async fn seed(db: &DatabaseConnection, options: &crate::seed::SeedOptions) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut progress = |line: &str| eprintln!("seed: {line}");
+    let report = crate::seed::seed(db, options, &mut progress).await?;
+    eprintln!("seed: done in {:.1?}: {report}", started.elapsed());
+    Ok(())
+}
+
+/// `folio serve`: migrate, optionally seed, then serve until SIGINT/SIGTERM.
+async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()> {
+    let db = connect(database).await?;
+    crate::db::ensure_known_schema(&db).await?;
+    if args.no_migrate {
+        let pending = Migrator::get_pending_migrations(&db).await?;
+        if !pending.is_empty() {
+            tracing::warn!(
+                pending = pending.len(),
+                "migrations are pending and --no-migrate was given"
+            );
+        }
+    } else {
+        Migrator::up(&db, None)
+            .await
+            .context("could not apply migrations")?;
+    }
+    if args.demo {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        if entity::prelude::User::find().count(&db).await? == 0 {
+            seed(&db, &crate::seed::SeedOptions::demo()).await?;
+        } else {
+            tracing::info!("--demo: the database already has data; leaving it as it is");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.server.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", args.server.bind))?;
+    let address = listener.local_addr()?;
+    let state = crate::app::AppState {
+        schema: crate::schema::build(args.server.limits()),
+        db,
+    };
+    let app = crate::app::router(state, &args.server);
+    println!("Folio is listening on http://{address}");
+    println!("GraphiQL: open http://{address}/graphql in a browser");
+    crate::app::serve(listener, app, crate::app::shutdown_signal()).await?;
+    Ok(())
 }
 
 /// Carries out one `folio migrate` action on `db`, writing what it did to `out`.

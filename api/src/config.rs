@@ -20,3 +20,62 @@ pub struct DatabaseConfig {
     #[arg(long, env = "FOLIO_POOL_SIZE", default_value_t = 10, global = true)]
     pub pool_size: u32,
 }
+
+/// How the HTTP server listens and what it accepts.
+#[derive(Debug, Clone, Args)]
+pub struct ServerConfig {
+    /// The address to listen on.
+    #[arg(long, env = "FOLIO_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: std::net::SocketAddr,
+
+    /// Origins allowed to call the API from a browser, comma-separated
+    /// (`*` for any); none when empty.
+    #[arg(long, env = "FOLIO_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "FOLIO_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// How long a request may take before it is answered with 408, in seconds.
+    #[arg(long, env = "FOLIO_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// The deepest field nesting a query may have.
+    #[arg(long, env = "FOLIO_MAX_DEPTH", default_value_t = 15)]
+    pub max_depth: usize,
+
+    /// The largest complexity a query may have (a connection costs its page
+    /// size times what is selected under it).
+    #[arg(long, env = "FOLIO_MAX_COMPLEXITY", default_value_t = 50_000)]
+    pub max_complexity: usize,
+
+    /// The most aliases a query may use.
+    #[arg(long, env = "FOLIO_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+}
+
+impl ServerConfig {
+    /// The query limits these settings ask for.
+    pub fn limits(&self) -> crate::schema::QueryLimits {
+        crate::schema::QueryLimits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 8000)),
+            cors_origins: Vec::new(),
+            body_limit: 1024 * 1024,
+            request_timeout_secs: 30,
+            max_depth: 15,
+            max_complexity: 50_000,
+            max_aliases: 30,
+        }
+    }
+}

@@ -17,3 +17,27 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .sqlx_logging(false);
     Database::connect(options).await
 }
+
+/// Refuses a database that has migrations this binary does not know: it was
+/// migrated by a newer Folio, and this one would misread it.
+pub async fn ensure_known_schema(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use migration::{Migrator, MigratorTrait};
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let applied = Migrator::get_migration_models(db).await?;
+    let unknown: Vec<&str> = applied
+        .iter()
+        .map(|m| m.version.as_str())
+        .filter(|version| !known.iter().any(|k| k == version))
+        .collect();
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "the database has migrations this folio does not know ({}): it was migrated by a newer \
+             version of Folio. Run that version, or point DATABASE_URL at another database",
+            unknown.join(", ")
+        );
+    }
+    Ok(())
+}

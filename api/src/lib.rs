@@ -1,7 +1,19 @@
-//! Folio's API server as a library: the command line, the configuration and
-//! the database connection, so that the `folio` binary and the end-to-end tests
-//! run the very same code.
+//! Folio's API server as a library: the command line, the configuration, the
+//! database connection, the GraphQL schema and the HTTP app, so that the
+//! `folio` binary and the end-to-end tests run the very same code.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod error;
+pub mod filter;
+pub mod graphiql;
+pub mod loader;
+pub mod node;
+pub mod paging;
+pub mod query;
+pub mod schema;
+pub mod seed;
+pub mod types;
+pub mod viewer;

@@ -1,0 +1,129 @@
+//! The one error type a client sees, and the one place it becomes a GraphQL error.
+//!
+//! Which error type belongs where:
+//! - `sea_orm::DbErr` inside loaders and database code;
+//! - [`ApiError`] in resolvers: every variant carries the `extensions.code` a
+//!   client can branch on;
+//! - `anyhow` only in the command line and seeding, never in a response.
+//!
+//! [`ApiError::extend`] (through async-graphql's `ErrorExtensions`) is the only
+//! conversion to `async_graphql::Error`: it sets `extensions.code` (and
+//! `extensions.field` where one input field is at fault) and replaces internal
+//! messages with a generic one, logging the detail instead. Resolvers return
+//! [`ApiResult`] and convert with `?` on a `Result<_, ApiError>` through
+//! [`IntoGraphql::gql`], never through async-graphql's blanket `From<Display>`,
+//! which would copy a database message into the response without a code.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// What a resolver returns.
+pub type ApiResult<T> = Result<T, async_graphql::Error>;
+
+/// An error a client can see.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// `BAD_USER_INPUT`, with `extensions.field`: an argument is malformed or
+    /// out of range (a bad id, a bad cursor, `first` and `last` together).
+    #[error("{message}")]
+    BadUserInput {
+        /// The argument or input field at fault.
+        field: String,
+        /// What is wrong with it, for the person reading the response.
+        message: String,
+    },
+    /// `PAGE_TOO_LARGE`, with `extensions.field`: `first` or `last` asks for
+    /// more than the maximum page.
+    #[error("{field} may be at most {max}, got {requested}")]
+    PageTooLarge {
+        /// `first` or `last`.
+        field: String,
+        /// The page size asked for.
+        requested: i64,
+        /// The largest page served.
+        max: u64,
+    },
+    /// `NOT_FOUND`: the object named does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
+    /// gets a generic message; the detail is logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A `BAD_USER_INPUT` error on `field`.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The `extensions.code` of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
+            ApiError::PageTooLarge { .. } => "PAGE_TOO_LARGE",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> ApiError {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        let message = match self {
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error while resolving a request");
+                "Internal server error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            match self {
+                ApiError::BadUserInput { field, .. } | ApiError::PageTooLarge { field, .. } => {
+                    ext.set("field", field.as_str())
+                }
+                _ => {}
+            }
+        })
+    }
+}
+
+/// Turns a `Result` whose error converts into [`ApiError`] into an [`ApiResult`].
+pub trait IntoGraphql<T> {
+    /// Converts the error through [`ApiError`]'s extensions.
+    fn gql(self) -> ApiResult<T>;
+}
+
+impl<T, E: Into<ApiError>> IntoGraphql<T> for Result<T, E> {
+    fn gql(self) -> ApiResult<T> {
+        self.map_err(|err| err.into().extend())
+    }
+}
+
+/// Loader errors are shared between every resolver waiting on the same batch,
+/// so loaders return this cloneable form; it converts to an internal error.
+#[derive(Debug, Clone)]
+pub struct LoadError(pub std::sync::Arc<DbErr>);
+
+impl From<DbErr> for LoadError {
+    fn from(err: DbErr) -> LoadError {
+        LoadError(std::sync::Arc::new(err))
+    }
+}
+
+impl From<LoadError> for ApiError {
+    fn from(err: LoadError) -> ApiError {
+        ApiError::Internal(err.0.to_string())
+    }
+}

@@ -1,0 +1,186 @@
+//! Belongs-to and has-one: many keys, one row each, in one statement.
+//!
+//! `ToOne<P, C>` asks for the `C` that the `P` with key `key` points at: for a
+//! belongs-to (`Post` → `User`) the key is the post's `author_id` and the row
+//! is the user with that id; for a has-one (`User` → `Profile`) the key is the
+//! user's id and the row is the profile whose `user_id` holds it. Either way
+//! the statement is `SELECT … FROM c WHERE c.<to_col> IN (keys)`.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::Loader;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::{EntityTrait, FromQueryResult, Related};
+
+use super::{LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
+
+/// The key of a to-one relation from `P` to `C`.
+pub struct ToOne<P, C> {
+    /// The value of the relation's `from` column in the parent row.
+    pub key: i32,
+    _relation: PhantomData<fn() -> (P, C)>,
+}
+
+impl<P, C> ToOne<P, C>
+where
+    P: EntityTrait + Related<C>,
+    C: EntityTrait,
+{
+    /// The key that reaches `C` from `parent`, if the parent row holds one.
+    pub fn of(parent: &P::Model) -> Option<ToOne<P, C>> {
+        let (def, _) = super::relation::<P, C>();
+        let from = column_of(&def.from_col);
+        let key = super::int_value(parent, &from.to_string())?;
+        Some(ToOne {
+            key,
+            _relation: PhantomData,
+        })
+    }
+}
+
+impl<P, C> Clone for ToOne<P, C> {
+    fn clone(&self) -> Self {
+        ToOne {
+            key: self.key,
+            _relation: PhantomData,
+        }
+    }
+}
+impl<P, C> PartialEq for ToOne<P, C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<P, C> Eq for ToOne<P, C> {}
+impl<P, C> Hash for ToOne<P, C> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl<P, C> Loader<ToOne<P, C>> for RelationLoader
+where
+    P: EntityTrait + Related<C> + Send + Sync,
+    C: EntityTrait + Send + Sync,
+    C::Model: FromQueryResult + Send + Sync + Clone,
+{
+    type Value = C::Model;
+    type Error = crate::error::LoadError;
+
+    async fn load(&self, keys: &[ToOne<P, C>]) -> LoadResult<HashMap<ToOne<P, C>, C::Model>> {
+        let (def, _) = super::relation::<P, C>();
+        let table = table_of(&def.to_tbl);
+        let to = qualified(table.clone(), column_of(&def.to_col));
+        let mut query = Query::select();
+        select_columns::<C>(&mut query);
+        query
+            .expr_as(to.clone(), Alias::new("folio_key"))
+            .from(table)
+            .and_where(Expr::expr(to).is_in(keys.iter().map(|k| k.key)));
+        let rows = C::find().from_raw_sql(self.db.get_database_backend().build(&query));
+        let rows = rows.into_model::<Keyed<C::Model>>().all(&self.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let key = ToOne {
+                    key: row.key,
+                    _relation: PhantomData,
+                };
+                (key, row.model)
+            })
+            .collect())
+    }
+}
+
+/// A row with the key it was fetched for.
+struct Keyed<M> {
+    key: i32,
+    model: M,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Keyed<M> {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Keyed {
+            key: row.try_get(pre, "folio_key")?,
+            model: M::from_query_result(row, pre)?,
+        })
+    }
+}
+
+/// The key of a row of `E` by its id: `node`, `nodes` and the root lookups.
+pub struct ById<E> {
+    /// The row id.
+    pub id: i32,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> ById<E> {
+    /// The row `id`.
+    pub fn new(id: i32) -> Self {
+        ById {
+            id,
+            _entity: PhantomData,
+        }
+    }
+}
+
+impl<E> Clone for ById<E> {
+    fn clone(&self) -> Self {
+        ById::new(self.id)
+    }
+}
+impl<E> PartialEq for ById<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl<E> Eq for ById<E> {}
+impl<E> Hash for ById<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl<E> Loader<ById<E>> for RelationLoader
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: FromQueryResult + Send + Sync + Clone,
+{
+    type Value = E::Model;
+    type Error = crate::error::LoadError;
+
+    async fn load(&self, keys: &[ById<E>]) -> LoadResult<HashMap<ById<E>, E::Model>> {
+        let id = crate::paging::primary_id_column::<E>();
+        let condition =
+            Condition::all().add(Expr::col((E::default(), id)).is_in(keys.iter().map(|k| k.id)));
+        let rows = find_where::<E>(&self.db, condition).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let id = super::int_value(&row, "id")?;
+                Some((ById::new(id), row))
+            })
+            .collect())
+    }
+}
+
+/// The rows of `E` matching `condition`, secret columns blanked.
+pub async fn find_where<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    condition: Condition,
+) -> Result<Vec<E::Model>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult,
+{
+    let mut query = Query::select();
+    select_columns::<E>(&mut query);
+    query.from(E::default()).cond_where(condition);
+    E::find()
+        .from_raw_sql(db.get_database_backend().build(&query))
+        .into_model::<E::Model>()
+        .all(db)
+        .await
+}

@@ -1,0 +1,256 @@
+//! One-to-many and many-to-many, paged per parent in one statement.
+//!
+//! `ToMany<P, C, F, K>` asks for one page of the `C` rows related to the `P`
+//! row `parent`, filtered by `F` and ordered by `K`. Every key of a batch with
+//! the same [`Slice`] (filter, order, page, whether the total is wanted) is
+//! answered by one statement:
+//!
+//! ```sql
+//! SELECT * FROM (
+//!   SELECT c.*, <parent column> AS folio_parent,
+//!          CASE WHEN <past the cursor> THEN 1 ELSE 0 END AS folio_in_page,
+//!          ROW_NUMBER() OVER (PARTITION BY <parent column>, <past the cursor>
+//!                             ORDER BY <sort column> DESC, c.id DESC) AS folio_rn,
+//!          COUNT(*) OVER (PARTITION BY <parent column>) AS folio_total
+//!   FROM c [JOIN join_table ON …]
+//!   WHERE <parent column> IN (…) AND <filter>
+//! ) AS w
+//! WHERE folio_in_page = 1 AND folio_rn <= <page size + 1>
+//! ORDER BY folio_parent, folio_rn
+//! ```
+//!
+//! The extra row tells whether a next page exists; the total counts the
+//! filtered rows whatever the cursor, because the cursor only splits the
+//! window's partitions. Window functions exist on SQLite 3.25+, PostgreSQL and
+//! MySQL 8/MariaDB 10.2+, unlike LATERAL. [`page_of_roots`] runs the same
+//! statement without a parent, for the root lists.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::Loader;
+use sea_orm::sea_query::{
+    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, Order, OverStatement, Query,
+    SelectStatement, SimpleExpr, WindowStatement,
+};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Related};
+
+use super::{Filter, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
+use crate::paging::{Page, Sort, SortKey, Window, keyset_condition, primary_id_column};
+
+/// Which rows of a list, in which order: everything but the parent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slice<F, K> {
+    /// The filter.
+    pub filter: F,
+    /// The order.
+    pub sort: Sort<K>,
+    /// The page.
+    pub page: Page,
+    /// Whether to count the filtered rows (only when `totalCount` is selected).
+    pub with_total: bool,
+}
+
+/// The key of a to-many relation from `P` to `C`: a parent and a slice.
+pub struct ToMany<P, C, F, K> {
+    /// The parent row's id.
+    pub parent: i32,
+    /// Which of its related rows.
+    pub slice: Slice<F, K>,
+    _relation: PhantomData<fn() -> (P, C)>,
+}
+
+impl<P, C, F, K> ToMany<P, C, F, K> {
+    /// The rows related to `parent` that `slice` selects.
+    pub fn new(parent: i32, slice: Slice<F, K>) -> Self {
+        ToMany {
+            parent,
+            slice,
+            _relation: PhantomData,
+        }
+    }
+}
+
+impl<P, C, F: Clone, K: Clone> Clone for ToMany<P, C, F, K> {
+    fn clone(&self) -> Self {
+        ToMany::new(self.parent, self.slice.clone())
+    }
+}
+impl<P, C, F: PartialEq, K: PartialEq> PartialEq for ToMany<P, C, F, K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.slice == other.slice
+    }
+}
+impl<P, C, F: Eq, K: Eq> Eq for ToMany<P, C, F, K> {}
+impl<P, C, F: Hash, K: Hash> Hash for ToMany<P, C, F, K> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parent.hash(state);
+        self.slice.hash(state);
+    }
+}
+
+impl<P, C, F, K> Loader<ToMany<P, C, F, K>> for RelationLoader
+where
+    P: EntityTrait + Related<C> + Send + Sync,
+    C: EntityTrait + Send + Sync,
+    C::Model: FromQueryResult + Send + Sync + Clone,
+    F: Filter<C>,
+    K: SortKey<C>,
+{
+    type Value = Window<C::Model>;
+    type Error = crate::error::LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ToMany<P, C, F, K>],
+    ) -> LoadResult<HashMap<ToMany<P, C, F, K>, Window<C::Model>>> {
+        // One statement per distinct slice; siblings share one.
+        let mut by_slice: HashMap<&Slice<F, K>, Vec<i32>> = HashMap::new();
+        for key in keys {
+            by_slice.entry(&key.slice).or_default().push(key.parent);
+        }
+        let (def, via) = super::relation::<P, C>();
+        let mut found = HashMap::new();
+        for (slice, parents) in by_slice {
+            let child = table_of(&def.to_tbl);
+            let mut base = Query::select();
+            base.from(child.clone());
+            let parent_column = match &via {
+                // Many-to-many: join the join table, whose `via.to_col` names the parent.
+                Some(via) => {
+                    let join = table_of(&via.to_tbl);
+                    base.inner_join(
+                        join.clone(),
+                        Expr::col((join.clone(), column_of(&def.from_col)))
+                            .equals((child.clone(), column_of(&def.to_col))),
+                    );
+                    qualified(join, column_of(&via.to_col))
+                }
+                None => qualified(child.clone(), column_of(&def.to_col)),
+            };
+            base.and_where(Expr::expr(parent_column.clone()).is_in(parents.iter().copied()));
+            let mut windows =
+                run_window::<C, F, K>(&self.db, base, Some(parent_column), slice).await?;
+            for parent in parents {
+                let window = windows.remove(&parent).unwrap_or_default();
+                found.insert(ToMany::new(parent, slice.clone()), window);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// One page of every `C` row: the root lists (`posts`, `photos`, …).
+pub async fn page_of_roots<C, F, K>(
+    db: &impl ConnectionTrait,
+    slice: &Slice<F, K>,
+) -> Result<Window<C::Model>, DbErr>
+where
+    C: EntityTrait,
+    C::Model: FromQueryResult,
+    F: Filter<C>,
+    K: SortKey<C>,
+{
+    let mut base = Query::select();
+    base.from(C::default());
+    let mut windows = run_window::<C, F, K>(db, base, None, slice).await?;
+    Ok(windows.remove(&0).unwrap_or_default())
+}
+
+/// Runs the windowed statement over `base` (which names the tables and the
+/// parent condition) and splits its rows by parent (0 when there is none).
+async fn run_window<C, F, K>(
+    db: &impl ConnectionTrait,
+    mut base: SelectStatement,
+    parent: Option<SimpleExpr>,
+    slice: &Slice<F, K>,
+) -> Result<HashMap<i32, Window<C::Model>>, DbErr>
+where
+    C: EntityTrait,
+    C::Model: FromQueryResult,
+    F: Filter<C>,
+    K: SortKey<C>,
+{
+    let table = C::default().into_iden();
+    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
+    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    base.cond_where(slice.filter.condition());
+    select_columns::<C>(&mut base);
+
+    let parent = parent.unwrap_or_else(|| Expr::val(0));
+    let in_page: SimpleExpr =
+        match keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone()) {
+            Some(past_cursor) => CaseStatement::new()
+                .case(past_cursor, Expr::val(1))
+                .finally(Expr::val(0))
+                .into(),
+            None => Expr::val(1),
+        };
+    // Paging backwards reads the order in reverse, then flips the page back.
+    let order = if slice.sort.descending != slice.page.backwards {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let mut rank = WindowStatement::new();
+    rank.add_partition_by(parent.clone());
+    rank.add_partition_by(in_page.clone());
+    rank.order_by_expr(sort_col, order.clone());
+    rank.order_by_expr(id_col, order);
+    base.expr_as(parent.clone(), Alias::new("folio_parent"))
+        .expr_as(in_page, Alias::new("folio_in_page"))
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            rank,
+            Alias::new("folio_rn"),
+        );
+    if slice.with_total {
+        let mut all = WindowStatement::new();
+        all.add_partition_by(parent);
+        base.expr_window_as(
+            Func::count(Expr::col(Asterisk)),
+            all,
+            Alias::new("folio_total"),
+        );
+    }
+
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(base, Alias::new("w"))
+        .and_where(Expr::col(Alias::new("folio_in_page")).eq(1));
+    if let Some(limit) = slice.page.limit {
+        // One row more than the page tells whether another page follows.
+        outer.and_where(Expr::col(Alias::new("folio_rn")).lte(limit + 1));
+    }
+    outer
+        .order_by(Alias::new("folio_parent"), Order::Asc)
+        .order_by(Alias::new("folio_rn"), Order::Asc);
+
+    let statement = db.get_database_backend().build(&outer);
+    let rows = db.query_all_raw(statement).await?;
+    let mut windows: HashMap<i32, Window<C::Model>> = HashMap::new();
+    for row in rows {
+        let parent: i32 = row.try_get("", "folio_parent")?;
+        let window = windows.entry(parent).or_insert_with(|| Window {
+            rows: Vec::new(),
+            has_more: false,
+            total: None,
+        });
+        if slice.with_total {
+            let total: i64 = row.try_get("", "folio_total")?;
+            window.total = Some(u64::try_from(total).unwrap_or(0));
+        }
+        match slice.page.limit {
+            Some(limit) if window.rows.len() as u64 >= limit => window.has_more = true,
+            _ => window.rows.push(C::Model::from_query_result(&row, "")?),
+        }
+    }
+    if slice.page.backwards {
+        for window in windows.values_mut() {
+            window.rows.reverse();
+        }
+    }
+    Ok(windows)
+}

@@ -1,0 +1,111 @@
+//! `Photo`: a published photo, its owner and its tags.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{photo, tag, user};
+
+use super::order::TagOrderField;
+use super::{Tag, User, load_list, load_one};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::filter::PhotoFilter;
+use crate::node::{NodeType, decode_id_of, encode_id};
+use crate::paging::Sort;
+
+/// A published photo.
+#[derive(Clone, Debug)]
+pub struct Photo(pub photo::Model);
+
+/// Which photos to list.
+#[derive(InputObject, Debug, Clone, Default)]
+#[graphql(name = "PhotoFilter")]
+pub struct PhotoFilterInput {
+    /// Only photos published by this user (a `User` id).
+    pub owner_id: Option<ID>,
+    /// Only photos tagged with at least one of these tag names.
+    pub tagged_any: Option<Vec<String>>,
+    /// Only photos tagged with every one of these tag names.
+    pub tagged_all: Option<Vec<String>>,
+    /// Only photos published strictly before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only photos published strictly after this time.
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+impl PhotoFilterInput {
+    /// Validates the input into the filter the loaders apply.
+    pub fn resolve(input: Option<PhotoFilterInput>) -> ApiResult<PhotoFilter> {
+        let Some(input) = input else {
+            return Ok(PhotoFilter::default());
+        };
+        let owner_id = input
+            .owner_id
+            .map(|id| decode_id_of(&id, NodeType::User, "filter.ownerId"))
+            .transpose()
+            .gql()?;
+        let normalize = |names: Vec<String>| -> Vec<String> {
+            let mut names: Vec<String> = names.iter().map(|n| n.trim().to_lowercase()).collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        Ok(PhotoFilter {
+            owner_id,
+            tagged_any: input.tagged_any.map(normalize),
+            tagged_all: input.tagged_all.map(normalize),
+            created_before: input.created_before,
+            created_after: input.created_after,
+        })
+    }
+}
+
+#[Object]
+impl Photo {
+    /// The photo's opaque global id.
+    pub async fn id(&self) -> ID {
+        encode_id(NodeType::Photo, self.0.id)
+    }
+
+    /// The photo's row id.
+    async fn database_id(&self) -> i32 {
+        self.0.id
+    }
+
+    /// The name of the image file: 1 to 255 characters.
+    async fn filename(&self) -> &str {
+        &self.0.filename
+    }
+
+    /// A caption shown with the photo, if the owner wrote one.
+    async fn caption(&self) -> Option<&str> {
+        self.0.caption.as_deref()
+    }
+
+    /// When the photo was published (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the photo was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The user who published the photo.
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        load_one::<photo::Entity, user::Entity>(ctx, &self.0)
+            .await?
+            .map(User)
+            .ok_or_else(|| ApiError::Internal(format!("photo {} has no owner", self.0.id)))
+            .gql()
+    }
+
+    /// The photo's tags, by name.
+    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
+        let by_name = Sort {
+            key: TagOrderField::Name,
+            descending: false,
+        };
+        let tags = load_list::<photo::Entity, tag::Entity, _>(ctx, self.0.id, by_name).await?;
+        Ok(tags.into_iter().map(Tag).collect())
+    }
+}

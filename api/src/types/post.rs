@@ -1,0 +1,90 @@
+//! `Post`: a blog post and its author.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{post, user};
+
+use super::{User, load_one};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::filter::PostFilter;
+use crate::node::{NodeType, decode_id_of, encode_id};
+
+/// A blog post.
+#[derive(Clone, Debug)]
+pub struct Post(pub post::Model);
+
+/// Which posts to list.
+#[derive(InputObject, Debug, Clone, Default)]
+#[graphql(name = "PostFilter")]
+pub struct PostFilterInput {
+    /// Only posts by this user (a `User` id).
+    pub author_id: Option<ID>,
+    /// Only posts whose title contains this text, ignoring case.
+    pub title_contains: Option<String>,
+    /// Only posts written strictly before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only posts written strictly after this time.
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+impl PostFilterInput {
+    /// Validates the input into the filter the loaders apply.
+    pub fn resolve(input: Option<PostFilterInput>) -> ApiResult<PostFilter> {
+        let Some(input) = input else {
+            return Ok(PostFilter::default());
+        };
+        let author_id = input
+            .author_id
+            .map(|id| decode_id_of(&id, NodeType::User, "filter.authorId"))
+            .transpose()
+            .gql()?;
+        Ok(PostFilter {
+            author_id,
+            title_contains: input.title_contains,
+            created_before: input.created_before,
+            created_after: input.created_after,
+        })
+    }
+}
+
+#[Object]
+impl Post {
+    /// The post's opaque global id.
+    pub async fn id(&self) -> ID {
+        encode_id(NodeType::Post, self.0.id)
+    }
+
+    /// The post's row id.
+    async fn database_id(&self) -> i32 {
+        self.0.id
+    }
+
+    /// The title: 1 to 200 characters.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The text of the post.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// When the post was written (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the post was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The user who wrote the post.
+    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        load_one::<post::Entity, user::Entity>(ctx, &self.0)
+            .await?
+            .map(User)
+            .ok_or_else(|| ApiError::Internal(format!("post {} has no author", self.0.id)))
+            .gql()
+    }
+}

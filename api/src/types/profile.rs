@@ -1,0 +1,60 @@
+//! `Profile`: the one profile a user may have.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::{profile, user};
+
+use super::{User, load_one};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::node::{NodeType, encode_id};
+
+/// A user's public profile.
+#[derive(Clone, Debug)]
+pub struct Profile(pub profile::Model);
+
+#[Object]
+impl Profile {
+    /// The profile's opaque global id.
+    pub async fn id(&self) -> ID {
+        encode_id(NodeType::Profile, self.0.id)
+    }
+
+    /// The profile's row id.
+    async fn database_id(&self) -> i32 {
+        self.0.id
+    }
+
+    /// The name shown for the user.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// A few words the user writes about themselves.
+    async fn bio(&self) -> &str {
+        &self.0.bio
+    }
+
+    /// The address of the user's avatar picture, if they set one.
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    /// When the profile was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the profile was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The user the profile belongs to.
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        load_one::<profile::Entity, user::Entity>(ctx, &self.0)
+            .await?
+            .map(User)
+            .ok_or_else(|| ApiError::Internal(format!("profile {} has no user", self.0.id)))
+            .gql()
+    }
+}
