@@ -8,3 +8,4 @@
 mod constraints;
 mod migrations;
 mod relations;
+mod statements;

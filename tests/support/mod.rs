@@ -6,7 +6,10 @@
 //! a database of its own and drops it when the test ends, so tests run in
 //! parallel on every backend. This crate holds no tests itself.
 
+pub mod app;
+pub mod data;
 pub mod db;
 pub mod fixtures;
 
+pub use app::TestApp;
 pub use db::TestDb;

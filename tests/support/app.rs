@@ -1,0 +1,127 @@
+//! [`TestApp`]: the real Folio server on a real port over a test's database,
+//! and a small GraphQL client to speak to it.
+
+use std::net::SocketAddr;
+
+use api::config::ServerConfig;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::TestDb;
+
+/// A running server. Dropping it stops the server and then the database.
+pub struct TestApp {
+    /// Where the server listens (127.0.0.1, a port the OS chose).
+    pub address: SocketAddr,
+    /// An HTTP client for the server.
+    pub client: reqwest::Client,
+    /// The server's database; its statement counter sees every statement the server runs.
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// The server with default settings on a fresh, migrated database.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_on(TestDb::new().await, ServerConfig::default()).await
+    }
+
+    /// The server with `config` on `db`.
+    pub async fn spawn_on(db: TestDb, config: ServerConfig) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a port for the test server");
+        let address = listener.local_addr().expect("the test server's address");
+        let state = api::app::AppState {
+            schema: api::schema::build(config.limits()),
+            db: db.conn.clone(),
+        };
+        let router = api::app::router(state, &config);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(api::app::serve(listener, router, async move {
+            let _ = stopped.await;
+        }));
+        let app = TestApp {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            shutdown: Some(shutdown),
+        };
+        app.wait_until_healthy().await;
+        app
+    }
+
+    /// The server on a database seeded with `options`, the counter reset.
+    pub async fn seeded(options: &api::seed::SeedOptions) -> TestApp {
+        let app = TestApp::spawn().await;
+        api::seed::seed(&app.db.conn, options, &mut |_| {})
+            .await
+            .expect("seeding the test database");
+        app.db.reset_statement_count();
+        app
+    }
+
+    /// The full URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    async fn wait_until_healthy(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Ok(response) = self.client.get(self.url("/healthz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the test server did not become healthy"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// POSTs a GraphQL request and returns the response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("sending a GraphQL request");
+        response.json().await.expect("a JSON response")
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Runs a query that must succeed and returns its `data` and how many SQL
+    /// statements the server ran for it.
+    pub async fn data_and_statements(&self, query: &str, variables: Value) -> (Value, usize) {
+        self.db.reset_statement_count();
+        let data = self.data(query, variables).await;
+        (data, self.db.statement_count())
+    }
+
+    /// Runs a query that must fail and returns its first error.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        let errors = body["errors"].as_array().cloned().unwrap_or_default();
+        assert!(!errors.is_empty(), "expected an error, got {body:#}");
+        errors[0].clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
