@@ -7,5 +7,6 @@
 
 mod constraints;
 mod migrations;
+mod paging;
 mod relations;
 mod statements;

@@ -1,0 +1,198 @@
+//! Keyset paging: walking every page forwards and backwards yields exactly the
+//! full ordered list, at the root and per parent, in every order.
+
+use api::seed::SeedOptions;
+use entity::{post, user};
+use folio_tests::TestApp;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+fn many_posts() -> SeedOptions {
+    SeedOptions {
+        users: 3,
+        // Every 7th post of a user repeats the previous one's time: ties are broken by id.
+        posts_per_user: 23,
+        photos_per_user: 1,
+        tags: 3,
+        tags_per_photo: 1,
+    }
+}
+
+const USER_POSTS: &str = "query($username: String!, $first: Int, $after: String, $last: Int, $before: String, $order: PostOrder) {
+  user(username: $username) {
+    posts(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node { databaseId } }
+    }
+  }
+}";
+
+/// Walks every page of a user's posts; returns the ids in the order seen.
+async fn walk(app: &TestApp, order: Value, backwards: bool) -> Vec<i64> {
+    let mut seen: Vec<i64> = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..50 {
+        let variables = if backwards {
+            json!({ "username": "user0002", "last": 4, "before": cursor, "order": order })
+        } else {
+            json!({ "username": "user0002", "first": 4, "after": cursor, "order": order })
+        };
+        let data = app.data(USER_POSTS, variables).await;
+        let connection = &data["user"]["posts"];
+        assert_eq!(connection["totalCount"], 23);
+        let ids: Vec<i64> = connection["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["databaseId"].as_i64().unwrap())
+            .collect();
+        let info = &connection["pageInfo"];
+        if backwards {
+            seen.splice(0..0, ids);
+            if info["hasPreviousPage"] == false {
+                return seen;
+            }
+            cursor = info["startCursor"].as_str().map(str::to_owned);
+        } else {
+            seen.extend(ids);
+            if info["hasNextPage"] == false {
+                return seen;
+            }
+            cursor = info["endCursor"].as_str().map(str::to_owned);
+        }
+    }
+    panic!("paging did not end");
+}
+
+async fn expected_ids(app: &TestApp, order: sea_orm::Select<post::Entity>) -> Vec<i64> {
+    let author = user::Entity::find()
+        .filter(user::Column::Username.eq("user0002"))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    order
+        .filter(post::Column::AuthorId.eq(author.id))
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| i64::from(p.id))
+        .collect()
+}
+
+#[tokio::test]
+async fn paging_a_users_posts_forwards_and_backwards_visits_every_post_once() {
+    let app = TestApp::seeded(&many_posts()).await;
+    let newest_first = expected_ids(
+        &app,
+        post::Entity::find()
+            .order_by_desc(post::Column::CreatedAt)
+            .order_by_desc(post::Column::Id),
+    )
+    .await;
+    assert_eq!(newest_first.len(), 23);
+    assert_eq!(walk(&app, Value::Null, false).await, newest_first);
+    assert_eq!(walk(&app, Value::Null, true).await, newest_first);
+
+    let by_title = json!({ "field": "TITLE", "direction": "ASC" });
+    let title_order = expected_ids(
+        &app,
+        post::Entity::find()
+            .order_by_asc(post::Column::Title)
+            .order_by_asc(post::Column::Id),
+    )
+    .await;
+    assert_eq!(walk(&app, by_title.clone(), false).await, title_order);
+    assert_eq!(walk(&app, by_title, true).await, title_order);
+
+    let oldest_first = json!({ "field": "CREATED_AT", "direction": "ASC" });
+    let mut reversed = newest_first.clone();
+    reversed.reverse();
+    assert_eq!(walk(&app, oldest_first.clone(), false).await, reversed);
+    assert_eq!(walk(&app, oldest_first, true).await, reversed);
+}
+
+#[tokio::test]
+async fn page_info_tells_where_the_page_stands() {
+    let app = TestApp::seeded(&many_posts()).await;
+    let first = app
+        .data(USER_POSTS, json!({ "username": "user0002", "first": 23 }))
+        .await;
+    let info = &first["user"]["posts"]["pageInfo"];
+    assert_eq!(info["hasNextPage"], false, "exactly the whole list");
+    assert_eq!(info["hasPreviousPage"], false);
+
+    let head = app
+        .data(USER_POSTS, json!({ "username": "user0002", "first": 22 }))
+        .await;
+    assert_eq!(head["user"]["posts"]["pageInfo"]["hasNextPage"], true);
+    let end = head["user"]["posts"]["pageInfo"]["endCursor"].clone();
+    let tail = app
+        .data(
+            USER_POSTS,
+            json!({ "username": "user0002", "first": 5, "after": end }),
+        )
+        .await;
+    let tail = &tail["user"]["posts"];
+    assert_eq!(tail["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(tail["pageInfo"]["hasNextPage"], false);
+    assert_eq!(tail["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(tail["totalCount"], 23, "the total ignores the cursor");
+}
+
+#[tokio::test]
+async fn root_lists_page_through_every_row_once() {
+    let app = TestApp::seeded(&many_posts()).await;
+    let query = "query($after: String) { posts(first: 10, after: $after) {
+        pageInfo { hasNextPage endCursor } nodes { databaseId } } }";
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let data = app.data(query, json!({ "after": after })).await;
+        let posts = &data["posts"];
+        seen.extend(
+            posts["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["databaseId"].as_i64().unwrap()),
+        );
+        if posts["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = posts["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    let expected: Vec<i64> = post::Entity::find()
+        .order_by_desc(post::Column::CreatedAt)
+        .order_by_desc(post::Column::Id)
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| i64::from(p.id))
+        .collect();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn nested_pages_are_cut_per_parent() {
+    let app = TestApp::seeded(&many_posts()).await;
+    let data = app
+        .data(
+            "{ users(first: 3) { nodes { username posts(first: 2) { totalCount pageInfo { hasNextPage } nodes { author { username } } } } } }",
+            json!({}),
+        )
+        .await;
+    for user in data["users"]["nodes"].as_array().unwrap() {
+        let posts = &user["posts"];
+        assert_eq!(posts["totalCount"], 23);
+        assert_eq!(posts["pageInfo"]["hasNextPage"], true);
+        let nodes = posts["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 2);
+        for post in nodes {
+            assert_eq!(post["author"]["username"], user["username"]);
+        }
+    }
+}
