@@ -8,5 +8,6 @@
 mod constraints;
 mod migrations;
 mod paging;
+mod queries;
 mod relations;
 mod statements;

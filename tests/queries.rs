@@ -1,0 +1,307 @@
+//! The read API returns the right rows in the right order: nested relations,
+//! filters and orderings, compared with what the database itself says.
+
+use entity::{photo, photo_tag, post, tag, user};
+use folio_tests::{TestApp, data};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+fn strings(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn photos_come_with_their_tags_and_owner() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    let data = app
+        .data(
+            "{ photos(first: 100) { totalCount nodes { databaseId filename owner { databaseId } tags { name } } } }",
+            json!({}),
+        )
+        .await;
+    let db = &app.db.conn;
+    let photos = photo::Entity::find()
+        .order_by_desc(photo::Column::CreatedAt)
+        .order_by_desc(photo::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(data["photos"]["totalCount"], photos.len());
+    let nodes = data["photos"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), photos.len());
+    for (node, photo) in nodes.iter().zip(&photos) {
+        assert_eq!(node["databaseId"], photo.id);
+        assert_eq!(node["owner"]["databaseId"], photo.owner_id);
+        let tag_ids: Vec<i32> = photo_tag::Entity::find()
+            .filter(photo_tag::Column::PhotoId.eq(photo.id))
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|pt| pt.tag_id)
+            .collect();
+        let mut expected: Vec<String> = tag::Entity::find()
+            .filter(tag::Column::Id.is_in(tag_ids))
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        expected.sort();
+        assert_eq!(strings(&node["tags"], "name"), expected, "tags by name");
+    }
+}
+
+#[tokio::test]
+async fn users_come_with_their_profile_and_newest_posts() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    let data = app
+        .data(
+            "{ users(first: 10) { nodes { databaseId username email profile { displayName user { username } } posts(first: 10) { nodes { title } } postCount photoCount } } }",
+            json!({}),
+        )
+        .await;
+    let db = &app.db.conn;
+    let users = user::Entity::find()
+        .order_by_asc(user::Column::CreatedAt)
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    let nodes = data["users"]["nodes"].as_array().unwrap();
+    assert_eq!(
+        strings(&data["users"]["nodes"], "username"),
+        users.iter().map(|u| u.username.clone()).collect::<Vec<_>>()
+    );
+    for (node, user) in nodes.iter().zip(&users) {
+        assert_eq!(node["email"], Value::Null, "e-mail is private to its owner");
+        assert_eq!(node["profile"]["user"]["username"], user.username.as_str());
+        let titles: Vec<String> = post::Entity::find()
+            .filter(post::Column::AuthorId.eq(user.id))
+            .order_by_desc(post::Column::CreatedAt)
+            .order_by_desc(post::Column::Id)
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.title)
+            .collect();
+        assert_eq!(strings(&node["posts"]["nodes"], "title"), titles);
+        assert_eq!(node["postCount"], titles.len());
+        assert_eq!(node["photoCount"], 3);
+    }
+}
+
+#[tokio::test]
+async fn tags_list_their_photos_newest_first() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    let data = app
+        .data(
+            "{ tag(name: \"  SUNSET \") { name photoCount photos(first: 100) { totalCount nodes { databaseId } } } }",
+            json!({}),
+        )
+        .await;
+    let db = &app.db.conn;
+    let sunset = tag::Entity::find()
+        .filter(tag::Column::Name.eq("sunset"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let tagged: Vec<i32> = photo_tag::Entity::find()
+        .filter(photo_tag::Column::TagId.eq(sunset.id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|pt| pt.photo_id)
+        .collect();
+    let expected: Vec<i64> = photo::Entity::find()
+        .filter(photo::Column::Id.is_in(tagged))
+        .order_by_desc(photo::Column::CreatedAt)
+        .order_by_desc(photo::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| i64::from(p.id))
+        .collect();
+    let tag = &data["tag"];
+    assert_eq!(tag["name"], "sunset");
+    assert_eq!(tag["photoCount"], expected.len());
+    assert_eq!(tag["photos"]["totalCount"], expected.len());
+    let ids: Vec<i64> = tag["photos"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["databaseId"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(!expected.is_empty());
+}
+
+#[tokio::test]
+async fn post_filters_return_what_the_same_filter_in_sql_returns() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    let db = &app.db.conn;
+    let author = user::Entity::find()
+        .filter(user::Column::Username.eq("user0003"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let author_id = app
+        .data("{ user(username: \"user0003\") { id } }", json!({}))
+        .await["user"]["id"]
+        .clone();
+    let all_posts = post::Entity::find()
+        .order_by_desc(post::Column::CreatedAt)
+        .order_by_desc(post::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    let middle = all_posts[all_posts.len() / 2].created_at;
+    let word = all_posts[0]
+        .title
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_uppercase();
+
+    let cases: Vec<(Value, Box<dyn Fn(&post::Model) -> bool>)> = vec![
+        (
+            json!({ "authorId": author_id }),
+            Box::new(|p| p.author_id == author.id),
+        ),
+        (
+            json!({ "titleContains": word }),
+            Box::new(|p| p.title.to_lowercase().contains(&word.to_lowercase())),
+        ),
+        (
+            json!({ "createdBefore": middle }),
+            Box::new(move |p| p.created_at < middle),
+        ),
+        (
+            json!({ "createdAfter": middle }),
+            Box::new(move |p| p.created_at > middle),
+        ),
+        (
+            json!({ "authorId": author_id, "createdAfter": middle }),
+            Box::new(move |p| p.author_id == author.id && p.created_at > middle),
+        ),
+        (
+            json!({ "titleContains": "%" }),
+            Box::new(|p| p.title.contains('%')),
+        ),
+    ];
+    let query = "query($filter: PostFilter) { posts(first: 100, filter: $filter) { totalCount nodes { databaseId } } }";
+    for (filter, keep) in cases {
+        let data = app.data(query, json!({ "filter": filter })).await;
+        let expected: Vec<i64> = all_posts
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| i64::from(p.id))
+            .collect();
+        let got: Vec<i64> = data["posts"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["databaseId"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, expected, "filter {filter}");
+        assert_eq!(
+            data["posts"]["totalCount"],
+            expected.len(),
+            "filter {filter}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn photo_tag_filters_match_any_or_all_names() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    let db = &app.db.conn;
+    let tags = tag::Entity::find().all(db).await.unwrap();
+    let links = photo_tag::Entity::find().all(db).await.unwrap();
+    let names_of = |photo_id: i32| -> Vec<String> {
+        links
+            .iter()
+            .filter(|l| l.photo_id == photo_id)
+            .filter_map(|l| tags.iter().find(|t| t.id == l.tag_id))
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    let photos = photo::Entity::find()
+        .order_by_desc(photo::Column::CreatedAt)
+        .order_by_desc(photo::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    // Two names that appear together on some photo.
+    let pair = names_of(photos[0].id);
+    assert_eq!(pair.len(), 2);
+    let query = "query($filter: PhotoFilter) { photos(first: 100, filter: $filter) { nodes { databaseId } } }";
+    let ids = |data: &Value| -> Vec<i64> {
+        data["photos"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["databaseId"].as_i64().unwrap())
+            .collect()
+    };
+
+    let any = app
+        .data(query, json!({ "filter": { "taggedAny": pair } }))
+        .await;
+    let expected_any: Vec<i64> = photos
+        .iter()
+        .filter(|p| names_of(p.id).iter().any(|n| pair.contains(n)))
+        .map(|p| i64::from(p.id))
+        .collect();
+    assert_eq!(ids(&any), expected_any);
+
+    let all = app
+        .data(query, json!({ "filter": { "taggedAll": pair } }))
+        .await;
+    let expected_all: Vec<i64> = photos
+        .iter()
+        .filter(|p| pair.iter().all(|n| names_of(p.id).contains(n)))
+        .map(|p| i64::from(p.id))
+        .collect();
+    assert_eq!(ids(&all), expected_all);
+    assert!(expected_all.len() < expected_any.len());
+}
+
+#[tokio::test]
+async fn tags_filter_by_prefix_and_order_by_name() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    let db = &app.db.conn;
+    let data = app
+        .data(
+            "{ tags(first: 100, filter: { namePrefix: \"S\" }) { nodes { name } } all: tags(first: 100, orderBy: { field: NAME, direction: DESC }) { nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    let mut names: Vec<String> = tag::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    names.sort();
+    let prefixed: Vec<String> = names
+        .iter()
+        .filter(|n| n.starts_with('s'))
+        .cloned()
+        .collect();
+    assert!(!prefixed.is_empty());
+    assert_eq!(strings(&data["tags"]["nodes"], "name"), prefixed);
+    names.reverse();
+    assert_eq!(strings(&data["all"]["nodes"], "name"), names);
+}
