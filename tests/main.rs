@@ -6,6 +6,8 @@
 )]
 
 mod constraints;
+mod http;
+mod limits;
 mod migrations;
 mod paging;
 mod queries;

@@ -145,6 +145,9 @@ async fn tags_list_their_photos_newest_first() {
     assert!(!expected.is_empty());
 }
 
+/// Which posts a filter should keep.
+type Keep<'a> = Box<dyn Fn(&post::Model) -> bool + 'a>;
+
 #[tokio::test]
 async fn post_filters_return_what_the_same_filter_in_sql_returns() {
     let app = TestApp::seeded(&data::small(4)).await;
@@ -173,7 +176,7 @@ async fn post_filters_return_what_the_same_filter_in_sql_returns() {
         .unwrap()
         .to_uppercase();
 
-    let cases: Vec<(Value, Box<dyn Fn(&post::Model) -> bool>)> = vec![
+    let cases: Vec<(Value, Keep<'_>)> = vec![
         (
             json!({ "authorId": author_id }),
             Box::new(|p| p.author_id == author.id),

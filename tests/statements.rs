@@ -62,9 +62,9 @@ const SHAPES: &[(&str, &str, usize)] = &[
         4,
     ),
     (
-        "root lookups, then one batched count for both",
+        "root lookups batch too, then one count for both",
         "{ a: user(username: \"user0001\") { postCount } b: user(username: \"user0002\") { postCount } }",
-        3,
+        2,
     ),
 ];
 

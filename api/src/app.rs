@@ -85,11 +85,9 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 /// Runs one GraphQL request with a fresh set of loaders and the caller's identity.
 async fn execute(state: &AppState, request: GraphQLRequest) -> GraphQLResponse {
-    let request = request
-        .into_inner()
-        .data(Loaders::new(state.db.clone()))
-        .data(Viewer::anonymous());
-    state.schema.execute(request).await.into()
+    let (loaders, batches) = Loaders::new(state.db.clone());
+    let request = request.into_inner().data(loaders).data(Viewer::anonymous());
+    batches.run(state.schema.execute(request)).await.into()
 }
 
 async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {

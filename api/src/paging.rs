@@ -8,8 +8,7 @@
 
 use std::hash::Hash;
 
-use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::connection::CursorType;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -313,49 +312,6 @@ pub fn keyset_condition<K>(
                 .add(past_id),
         ),
     )
-}
-
-/// The `totalCount` of a connection.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct TotalCount {
-    /// How many items the list holds in all, over every page (with the filter applied).
-    pub total_count: i64,
-}
-
-/// A connection of `N` paged by [`Cursor`]s, with a `totalCount`.
-pub type CountedConnection<N> = Connection<Cursor, N, TotalCount>;
-
-/// Builds the connection of a page: edges with cursors, `pageInfo`, `totalCount`.
-pub fn connection<M, N, K>(
-    window: Window<M>,
-    page: &Page,
-    sort: Sort<K>,
-    wrap: impl Fn(M) -> N,
-) -> CountedConnection<N>
-where
-    M: ModelTrait,
-    N: OutputType,
-    K: SortKey<M::Entity>,
-{
-    let (has_previous_page, has_next_page) = if page.backwards {
-        (window.has_more, page.cursor.is_some())
-    } else {
-        (page.cursor.is_some(), window.has_more)
-    };
-    let total = window.total.unwrap_or(0);
-    let mut connection = Connection::with_additional_fields(
-        has_previous_page,
-        has_next_page,
-        TotalCount {
-            total_count: i64::try_from(total).unwrap_or(i64::MAX),
-        },
-    );
-    connection.edges = window
-        .rows
-        .into_iter()
-        .map(|row| Edge::new(cursor_of(&row, sort.key), wrap(row)))
-        .collect();
-    connection
 }
 
 #[cfg(test)]

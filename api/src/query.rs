@@ -3,21 +3,21 @@
 
 use async_graphql::{Context, ID, Object};
 use entity::{photo, post, profile, tag, user};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{EntityTrait, FromQueryResult};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::filter::{PostFilter, TagFilter, UserFilter};
-use crate::loader::{ById, Filter, Slice, find_where, page_of_roots};
+use crate::loader::{ById, ByUnique, Filter, Slice, page_of_roots};
 use crate::node::{NodeType, decode_id, decode_id_of};
-use crate::paging::{CountedConnection, Page, PageArgs, Sort, SortKey, connection};
+use crate::paging::{Page, PageArgs, Sort, SortKey};
 use crate::types::order::{PhotoOrder, PostOrder, TagOrder, UserOrder};
 use crate::types::photo::PhotoFilterInput;
 use crate::types::post::PostFilterInput;
 use crate::types::tag::TagFilterInput;
 use crate::types::user::UserFilterInput;
 use crate::types::{
-    Node, Photo, Post, Profile, Tag, User, connection_complexity, loaders, wants_total,
+    Connection, Node, Photo, Post, Profile, Tag, User, connection, connection_complexity, loaders,
+    wants_total,
 };
 use crate::viewer::Viewer;
 
@@ -27,6 +27,7 @@ pub const MAX_NODES: usize = 100;
 /// The root of every query.
 pub struct Query;
 
+/// The root of every query: entry points into the graph of users, posts, photos and tags.
 #[Object]
 impl Query {
     /// The signed-in user, or null for an anonymous caller.
@@ -78,12 +79,8 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The username, as written at registration.")] username: String,
     ) -> ApiResult<Option<User>> {
-        let db = &loaders(ctx)?.relations.loader().db;
-        let condition = Condition::all().add(
-            Expr::col((user::Entity, user::Column::Username)).eq(username.trim().to_lowercase()),
-        );
-        let found = find_where::<user::Entity>(db, condition).await.gql()?;
-        Ok(found.into_iter().next().map(User))
+        let key = ByUnique::<user::Entity>::new("username", username.trim().to_lowercase());
+        Ok(loaders(ctx)?.relations.load_one(key).await.gql()?.map(User))
     }
 
     /// Every user, oldest account first unless `orderBy` says otherwise.
@@ -101,7 +98,7 @@ impl Query {
         #[graphql(desc = "Return the users before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the users that match.")] filter: Option<UserFilterInput>,
         #[graphql(desc = "The order of the users.")] order_by: Option<UserOrder>,
-    ) -> ApiResult<CountedConnection<User>> {
+    ) -> ApiResult<Connection<User>> {
         let args = PageArgs {
             first,
             after,
@@ -137,7 +134,7 @@ impl Query {
         #[graphql(desc = "Return the posts before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the posts that match.")] filter: Option<PostFilterInput>,
         #[graphql(desc = "The order of the posts.")] order_by: Option<PostOrder>,
-    ) -> ApiResult<CountedConnection<Post>> {
+    ) -> ApiResult<Connection<Post>> {
         let args = PageArgs {
             first,
             after,
@@ -175,7 +172,7 @@ impl Query {
         #[graphql(desc = "Return the photos before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the photos that match.")] filter: Option<PhotoFilterInput>,
         #[graphql(desc = "The order of the photos.")] order_by: Option<PhotoOrder>,
-    ) -> ApiResult<CountedConnection<Photo>> {
+    ) -> ApiResult<Connection<Photo>> {
         let args = PageArgs {
             first,
             after,
@@ -192,11 +189,8 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The tag's name.")] name: String,
     ) -> ApiResult<Option<Tag>> {
-        let db = &loaders(ctx)?.relations.loader().db;
-        let condition = Condition::all()
-            .add(Expr::col((tag::Entity, tag::Column::Name)).eq(name.trim().to_lowercase()));
-        let found = find_where::<tag::Entity>(db, condition).await.gql()?;
-        Ok(found.into_iter().next().map(Tag))
+        let key = ByUnique::<tag::Entity>::new("name", name.trim().to_lowercase());
+        Ok(loaders(ctx)?.relations.load_one(key).await.gql()?.map(Tag))
     }
 
     /// Every tag, by name unless `orderBy` says otherwise.
@@ -214,7 +208,7 @@ impl Query {
         #[graphql(desc = "Return the tags before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the tags that match.")] filter: Option<TagFilterInput>,
         #[graphql(desc = "The order of the tags.")] order_by: Option<TagOrder>,
-    ) -> ApiResult<CountedConnection<Tag>> {
+    ) -> ApiResult<Connection<Tag>> {
         let args = PageArgs {
             first,
             after,
@@ -267,13 +261,14 @@ async fn roots<E, F, K, N>(
     filter: F,
     sort: Sort<K>,
     wrap: impl Fn(E::Model) -> N,
-) -> ApiResult<CountedConnection<N>>
+) -> ApiResult<Connection<N>>
 where
     E: EntityTrait,
     E::Model: FromQueryResult,
     F: Filter<E>,
     K: SortKey<E>,
-    N: async_graphql::OutputType,
+    N: async_graphql::OutputType + Clone,
+    crate::types::connection::Edge<N>: async_graphql::OutputType,
 {
     let page = Page::from_args(&args, sort).gql()?;
     let slice = Slice {

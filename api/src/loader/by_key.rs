@@ -184,3 +184,75 @@ where
         .all(db)
         .await
 }
+
+/// The key of a row of `E` by the value of one of its unique text columns:
+/// `user(username:)`, `tag(name:)`.
+pub struct ByUnique<E> {
+    /// The unique column's name.
+    pub column: &'static str,
+    /// The value looked for.
+    pub value: String,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> ByUnique<E> {
+    /// The row whose `column` holds `value`.
+    pub fn new(column: &'static str, value: impl Into<String>) -> Self {
+        ByUnique {
+            column,
+            value: value.into(),
+            _entity: PhantomData,
+        }
+    }
+}
+
+impl<E> Clone for ByUnique<E> {
+    fn clone(&self) -> Self {
+        ByUnique::new(self.column, self.value.clone())
+    }
+}
+impl<E> PartialEq for ByUnique<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.column == other.column && self.value == other.value
+    }
+}
+impl<E> Eq for ByUnique<E> {}
+impl<E> Hash for ByUnique<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.column.hash(state);
+        self.value.hash(state);
+    }
+}
+
+impl<E> Loader<ByUnique<E>> for RelationLoader
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: FromQueryResult + Send + Sync + Clone,
+{
+    type Value = E::Model;
+    type Error = crate::error::LoadError;
+
+    async fn load(&self, keys: &[ByUnique<E>]) -> LoadResult<HashMap<ByUnique<E>, E::Model>> {
+        let mut found = HashMap::new();
+        let mut columns: Vec<&'static str> = keys.iter().map(|k| k.column).collect();
+        columns.sort_unstable();
+        columns.dedup();
+        for name in columns {
+            let Some(column) = super::column_named::<E>(name) else {
+                continue;
+            };
+            let values = keys
+                .iter()
+                .filter(|k| k.column == name)
+                .map(|k| k.value.clone());
+            let condition = Condition::all().add(Expr::col((E::default(), column)).is_in(values));
+            for row in find_where::<E>(&self.db, condition).await? {
+                if let sea_orm::Value::String(Some(value)) = sea_orm::ModelTrait::get(&row, column)
+                {
+                    found.insert(ByUnique::new(name, value), row);
+                }
+            }
+        }
+        Ok(found)
+    }
+}

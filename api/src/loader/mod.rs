@@ -18,9 +18,17 @@ pub mod count;
 pub mod has_many;
 
 use std::fmt::Debug;
+use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use sea_orm::sea_query::{
     Alias, Condition, DynIden, Expr, IntoIden, SelectStatement, SimpleExpr, TableRef,
 };
@@ -28,7 +36,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, RelationDef
 
 use crate::error::LoadError;
 
-pub use by_key::{ById, ToOne, find_where};
+pub use by_key::{ById, ByUnique, ToOne, find_where};
 pub use count::CountOf;
 pub use has_many::{Slice, ToMany, page_of_roots};
 
@@ -51,6 +59,10 @@ impl<E: EntityTrait> Filter<E> for Unfiltered {
     }
 }
 
+/// The most keys one statement takes: past it, a level is split into several
+/// statements. Page sizes and the complexity limit keep real queries below it.
+pub const MAX_BATCH_SIZE: usize = 10_000;
+
 /// The per-request loaders: create one for each request, so that batches and
 /// caches never outlive it.
 pub struct Loaders {
@@ -59,11 +71,95 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders over `db`, batching on the tokio runtime.
-    pub fn new(db: DatabaseConnection) -> Loaders {
-        Loaders {
-            relations: DataLoader::new(RelationLoader { db }, tokio::spawn),
-        }
+    /// Fresh loaders over `db`, and the [`BatchDriver`] that must run the request.
+    pub fn new(db: DatabaseConnection) -> (Loaders, BatchDriver) {
+        let driver = BatchDriver::default();
+        let queue = driver.queue.clone();
+        let relations = DataLoader::new(RelationLoader { db }, move |batch| {
+            queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(batch)
+        })
+        .delay(Duration::ZERO)
+        .max_batch_size(MAX_BATCH_SIZE);
+        (Loaders { relations }, driver)
+    }
+}
+
+/// Runs a request's loader batches on the request's own task, so that a batch
+/// starts only once every sibling of its level has asked for its key.
+///
+/// async-graphql resolves the siblings of a level concurrently within the
+/// request future, and the DataLoader queues a batch at the first key of a
+/// level. The driver polls the request until it is quiescent (waiting, and
+/// not about to wake itself, as `FuturesUnordered` does when it yields
+/// early), and only then starts the queued batches: each batch then holds
+/// all of its siblings' keys, every time, so the statement count of a request
+/// depends on its shape alone, not on timing. (A timed delay on a spawned
+/// task cuts a level into several batches whenever resolving the siblings
+/// takes longer than the delay.)
+#[derive(Default)]
+pub struct BatchDriver {
+    queue: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
+}
+
+/// How many times in a row the request may wake itself before the driver
+/// yields to the runtime (the request goes on at the next poll).
+const MAX_EAGER_POLLS: usize = 256;
+
+impl BatchDriver {
+    /// Runs `request` to completion, driving the batches it queues.
+    pub async fn run<F: Future>(self, request: F) -> F::Output {
+        let mut request = std::pin::pin!(request);
+        let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+        std::future::poll_fn(move |cx| {
+            for _ in 0..MAX_EAGER_POLLS {
+                let woken = Arc::new(WakeFlag {
+                    woken: AtomicBool::new(false),
+                    inner: cx.waker().clone(),
+                });
+                let waker = futures_util::task::waker(woken.clone());
+                if let Poll::Ready(output) = request.as_mut().poll(&mut Context::from_waker(&waker))
+                {
+                    return Poll::Ready(output);
+                }
+                if woken.woken.load(Ordering::SeqCst) {
+                    continue; // Not done registering its keys yet.
+                }
+                // Quiescent: every key of this round is in; start the queued batches.
+                loop {
+                    let queued = std::mem::take(
+                        &mut *self
+                            .queue
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    );
+                    running.extend(queued);
+                    match running.poll_next_unpin(cx) {
+                        // A finished batch has woken its waiters: the request goes on.
+                        Poll::Ready(Some(())) => continue,
+                        Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+                    }
+                }
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// A waker that records whether it was woken, and passes the wake on.
+struct WakeFlag {
+    woken: AtomicBool,
+    inner: std::task::Waker,
+}
+
+impl futures_util::task::ArcWake for WakeFlag {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Ordering::SeqCst);
+        arc_self.inner.wake_by_ref();
     }
 }
 

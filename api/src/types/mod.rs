@@ -3,6 +3,7 @@
 //! and the generic loader that serves it, through the helpers below; no
 //! resolver builds SQL.
 
+pub mod connection;
 pub mod order;
 pub mod photo;
 pub mod post;
@@ -15,7 +16,9 @@ use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::loader::{CountOf, Filter, Loaders, Slice, ToMany, ToOne};
-use crate::paging::{CountedConnection, Page, PageArgs, Sort, SortKey, connection};
+use crate::paging::{Page, PageArgs, Sort, SortKey};
+
+pub use connection::{Connection, connection};
 
 pub use photo::Photo;
 pub use post::Post;
@@ -74,14 +77,15 @@ pub(crate) async fn load_connection<P, C, F, K, N>(
     filter: F,
     sort: Sort<K>,
     wrap: impl Fn(C::Model) -> N,
-) -> ApiResult<CountedConnection<N>>
+) -> ApiResult<Connection<N>>
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
     C::Model: FromQueryResult + Send + Sync + Clone,
     F: Filter<C>,
     K: SortKey<C>,
-    N: OutputType,
+    N: OutputType + Clone,
+    connection::Edge<N>: OutputType,
 {
     let page = Page::from_args(&args, sort).gql()?;
     let slice = Slice {

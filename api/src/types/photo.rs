@@ -58,6 +58,7 @@ impl PhotoFilterInput {
     }
 }
 
+/// A published photo.
 #[Object]
 impl Photo {
     /// The photo's opaque global id.

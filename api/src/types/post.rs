@@ -47,6 +47,7 @@ impl PostFilterInput {
     }
 }
 
+/// A blog post.
 #[Object]
 impl Post {
     /// The post's opaque global id.

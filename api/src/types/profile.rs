@@ -12,6 +12,7 @@ use crate::node::{NodeType, encode_id};
 #[derive(Clone, Debug)]
 pub struct Profile(pub profile::Model);
 
+/// A user's public profile.
 #[Object]
 impl Profile {
     /// The profile's opaque global id.

@@ -6,10 +6,10 @@ use entity::{photo, tag};
 
 use super::order::PhotoOrder;
 use super::photo::PhotoFilterInput;
-use super::{Photo, connection_complexity, load_connection, load_count};
+use super::{Connection, Photo, connection_complexity, load_connection, load_count};
 use crate::error::ApiResult;
 use crate::node::{NodeType, encode_id};
-use crate::paging::{CountedConnection, PageArgs};
+use crate::paging::PageArgs;
 
 /// A tag: a normalized label shared by every photo tagged with it.
 #[derive(Clone, Debug)]
@@ -31,6 +31,7 @@ impl From<TagFilterInput> for crate::filter::TagFilter {
     }
 }
 
+/// A tag: a normalized label shared by every photo tagged with it.
 #[Object]
 impl Tag {
     /// The tag's opaque global id.
@@ -70,7 +71,7 @@ impl Tag {
         #[graphql(desc = "Return the photos before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the photos that match.")] filter: Option<PhotoFilterInput>,
         #[graphql(desc = "The order of the photos.")] order_by: Option<PhotoOrder>,
-    ) -> ApiResult<CountedConnection<Photo>> {
+    ) -> ApiResult<Connection<Photo>> {
         let args = PageArgs {
             first,
             after,

@@ -7,10 +7,12 @@ use entity::{photo, post, profile, user};
 use super::order::{PhotoOrder, PostOrder};
 use super::photo::PhotoFilterInput;
 use super::post::PostFilterInput;
-use super::{Photo, Post, Profile, connection_complexity, load_connection, load_count, load_one};
+use super::{
+    Connection, Photo, Post, Profile, connection_complexity, load_connection, load_count, load_one,
+};
 use crate::error::ApiResult;
 use crate::node::{NodeType, encode_id};
-use crate::paging::{CountedConnection, PageArgs};
+use crate::paging::PageArgs;
 use crate::viewer::Viewer;
 
 /// A registered user of Folio.
@@ -33,6 +35,7 @@ impl From<UserFilterInput> for crate::filter::UserFilter {
     }
 }
 
+/// A registered user of Folio.
 #[Object]
 impl User {
     /// The user's opaque global id.
@@ -88,7 +91,7 @@ impl User {
         #[graphql(desc = "Return the posts before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the posts that match.")] filter: Option<PostFilterInput>,
         #[graphql(desc = "The order of the posts.")] order_by: Option<PostOrder>,
-    ) -> ApiResult<CountedConnection<Post>> {
+    ) -> ApiResult<Connection<Post>> {
         let args = PageArgs {
             first,
             after,
@@ -124,7 +127,7 @@ impl User {
         #[graphql(desc = "Return the photos before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only the photos that match.")] filter: Option<PhotoFilterInput>,
         #[graphql(desc = "The order of the photos.")] order_by: Option<PhotoOrder>,
-    ) -> ApiResult<CountedConnection<Photo>> {
+    ) -> ApiResult<Connection<Photo>> {
         let args = PageArgs {
             first,
             after,

@@ -1,0 +1,170 @@
+//! The HTTP surface: GraphiQL served offline, GET queries, health and
+//! readiness, request ids, the body limit, and the exported schema.
+
+use folio_tests::{TestApp, data};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn graphiql_is_served_by_the_server_alone() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .expect("a Content-Security-Policy")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("GraphiQL"));
+    let mut references = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in page.split(attribute).skip(1) {
+            references.push(piece.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(references.len() >= 4, "scripts and styles: {references:?}");
+    for reference in &references {
+        assert!(
+            reference.starts_with('/') && !reference.starts_with("//"),
+            "{reference} points outside the server"
+        );
+        let asset = app.client.get(app.url(reference)).send().await.unwrap();
+        assert_eq!(asset.status(), 200, "{reference}");
+        assert!(
+            asset.headers().get("cache-control").is_some(),
+            "{reference}"
+        );
+    }
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no absolute URL"
+    );
+}
+
+#[tokio::test]
+async fn get_requests_answer_queries() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ users { totalCount } }")])
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["users"]["totalCount"], 2);
+}
+
+#[tokio::test]
+async fn health_readiness_and_request_ids() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let id = ready.headers().get("x-request-id").expect("a request id");
+    assert!(!id.is_empty());
+    let given = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_folio_is_not_ready_and_is_refused() {
+    let app = TestApp::spawn().await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db.conn,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_from_the_future', 0)",
+    )
+    .await
+    .unwrap();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let refused = api::db::ensure_known_schema(&app.db.conn)
+        .await
+        .expect_err("a newer schema is refused");
+    let message = refused.to_string();
+    assert!(
+        message.contains("m20991231_000001_from_the_future"),
+        "{message}"
+    );
+    assert!(message.contains("newer"), "{message}");
+}
+
+#[tokio::test]
+async fn bodies_above_the_limit_are_refused() {
+    let app = TestApp::spawn().await;
+    let padding = "x".repeat(1024 * 1024 + 1);
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": format!("{{ users {{ totalCount }} }} # {padding}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[test]
+fn the_committed_schema_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
+    let committed = std::fs::read_to_string(path).unwrap();
+    assert!(
+        committed == api::schema::sdl(),
+        "schema.graphql is stale: run `cargo run -- schema --out schema.graphql`"
+    );
+}
+
+#[tokio::test]
+async fn every_type_field_argument_and_enum_value_is_described() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(
+            "{ __schema { types { name description
+                fields { name description args { name description } }
+                inputFields { name description }
+                enumValues { name description } } } }",
+            json!({}),
+        )
+        .await;
+    let described = |item: &Value| item["description"].as_str().is_some_and(|d| !d.is_empty());
+    let mut missing = Vec::new();
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Boolean", "ID", "Float"].contains(&name) {
+            continue;
+        }
+        if !described(ty) {
+            missing.push(name.to_owned());
+        }
+        for list in ["fields", "inputFields", "enumValues"] {
+            for item in ty[list].as_array().into_iter().flatten() {
+                if !described(item) {
+                    missing.push(format!("{name}.{}", item["name"]));
+                }
+                for arg in item["args"].as_array().into_iter().flatten() {
+                    if !described(arg) {
+                        missing.push(format!("{name}.{}({})", item["name"], arg["name"]));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undescribed: {missing:?}");
+}

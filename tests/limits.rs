@@ -1,0 +1,151 @@
+//! Bad input and oversized queries get coded errors that leak nothing.
+
+use api::config::ServerConfig;
+use folio_tests::{TestApp, TestDb, data};
+use serde_json::{Value, json};
+
+fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+/// What no client-visible message may contain.
+fn assert_leaks_nothing(error: &Value) {
+    let text = error.to_string().to_lowercase();
+    for secret in [
+        "select ", " from ", "sqlx", "sqlite", "postgres", "mysql", "panicked", ".rs:",
+    ] {
+        assert!(!text.contains(secret), "error leaks {secret:?}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_above_the_maximum_is_page_too_large() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    // The root list runs nothing; the nested one only its parents' statement.
+    for (query, statements) in [
+        ("{ posts(first: 101) { nodes { title } } }", 0),
+        (
+            "{ users(first: 1) { nodes { posts(last: 500) { nodes { title } } } } }",
+            1,
+        ),
+    ] {
+        app.db.reset_statement_count();
+        let error = app.error(query, json!({})).await;
+        assert_eq!(code(&error), "PAGE_TOO_LARGE", "{error}");
+        assert!(error["message"].as_str().unwrap().contains("100"));
+        assert_leaks_nothing(&error);
+        assert_eq!(app.db.statement_count(), statements, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_ids_and_cursors_are_bad_user_input_naming_the_argument() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    let cases = [
+        ("{ node(id: \"nope\") { id } }", "id"),
+        ("{ post(id: \"VXNlcjox\") { title } }", "id"),
+        ("{ posts(after: \"garbage\") { nodes { title } } }", "after"),
+        ("{ posts(first: 1, last: 1) { nodes { title } } }", "last"),
+        ("{ posts(first: -1) { nodes { title } } }", "first"),
+        (
+            "{ posts(filter: { authorId: \"bad\" }) { nodes { title } } }",
+            "filter.authorId",
+        ),
+    ];
+    for (query, field) in cases {
+        let error = app.error(query, json!({})).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{query}: {error}");
+        assert_eq!(error["extensions"]["field"], field, "{query}");
+        assert_leaks_nothing(&error);
+    }
+    // A cursor from one order is refused under another.
+    let data = app
+        .data("{ posts(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .await;
+    let cursor = data["posts"]["pageInfo"]["endCursor"].clone();
+    let error = app
+        .error(
+            "query($c: String) { posts(after: $c, orderBy: { field: TITLE }) { nodes { title } } }",
+            json!({ "c": cursor }),
+        )
+        .await;
+    assert_eq!(code(&error), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn missing_objects_are_null() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    let data = app
+        .data(
+            "{ user(username: \"nobody\") { id } tag(name: \"nothing\") { id } node(id: \"VXNlcjo5OTk5\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data, json!({ "user": null, "tag": null, "node": null }));
+}
+
+#[tokio::test]
+async fn deep_and_complex_queries_are_refused_before_they_run() {
+    let config = ServerConfig {
+        max_depth: 6,
+        max_complexity: 5_000,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    app.db.reset_statement_count();
+    let deep = "{ users { nodes { profile { user { profile { user { profile { user { username } } } } } } } } }";
+    let error = app.error(deep, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_DEEP", "{error}");
+
+    // 100 users × 100 posts is costed as 10,000 nodes.
+    let wide = "{ users(first: 100) { nodes { posts(first: 100) { nodes { title } } } } }";
+    let error = app.error(wide, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    let narrow = "{ users(first: 10) { nodes { posts(first: 10) { nodes { title } } } } }";
+    app.data(narrow, json!({})).await;
+
+    let aliases: String = (0..40)
+        .map(|i| format!("a{i}: users {{ totalCount }} "))
+        .collect();
+    let error = app.error(&format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+}
+
+#[tokio::test]
+async fn malformed_documents_carry_a_code() {
+    let app = TestApp::spawn().await;
+    let error = app.error("{ users { nodes { ", json!({})).await;
+    assert_eq!(code(&error), "GRAPHQL_PARSE_FAILED");
+    let error = app
+        .error("{ users { nodes { password_hash } } }", json!({}))
+        .await;
+    assert_eq!(code(&error), "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test]
+async fn database_failures_are_internal_errors_that_leak_nothing() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db.conn, "DROP TABLE photo_tags")
+        .await
+        .unwrap();
+    let error = app
+        .error(
+            "{ photos(first: 2) { nodes { tags { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&error), "INTERNAL_SERVER_ERROR");
+    assert_eq!(error["message"], "Internal server error");
+    assert_leaks_nothing(&error);
+}
+
+#[tokio::test]
+async fn no_field_exposes_a_password_hash() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data("{ __schema { types { name fields { name } } } }", json!({}))
+        .await;
+    let text = data.to_string().to_lowercase();
+    assert!(!text.contains("password"), "a field names a password");
+    assert!(!text.contains("hash"), "a field names a hash");
+}
