@@ -22,8 +22,9 @@
 //! The extra row tells whether a next page exists; the total counts the
 //! filtered rows whatever the cursor, because the cursor only splits the
 //! window's partitions. Window functions exist on SQLite 3.25+, PostgreSQL and
-//! MySQL 8/MariaDB 10.2+, unlike LATERAL. [`page_of_roots`] runs the same
-//! statement without a parent, for the root lists.
+//! MySQL 8/MariaDB 10.2+, unlike LATERAL. [`page_of_roots`] serves the root
+//! lists: the same statement without a parent when the total is selected, a
+//! plain seek (`ORDER BY … LIMIT n + 1` past the cursor) when it is not.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -154,8 +155,53 @@ where
 {
     let mut base = Query::select();
     base.from(C::default());
-    let mut windows = run_window::<C, F, K>(db, base, None, slice).await?;
-    Ok(windows.remove(&0).unwrap_or_default())
+    if slice.with_total {
+        // The total must ignore the cursor: the windowed statement counts it in passing.
+        let mut windows = run_window::<C, F, K>(db, base, None, slice).await?;
+        return Ok(windows.remove(&0).unwrap_or_default());
+    }
+    // Without a total, a plain seek (`WHERE past the cursor ORDER BY … LIMIT n + 1`)
+    // reads only the page from the index instead of numbering every row.
+    let table = C::default().into_iden();
+    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
+    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    select_columns::<C>(&mut base);
+    base.cond_where(slice.filter.condition());
+    if let Some(past_cursor) =
+        keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
+    {
+        base.cond_where(past_cursor);
+    }
+    let order = if slice.sort.descending != slice.page.backwards {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    base.order_by_expr(sort_col, order.clone())
+        .order_by_expr(id_col, order);
+    if let Some(limit) = slice.page.limit {
+        base.limit(limit + 1);
+    }
+    let statement = db.get_database_backend().build(&base);
+    let mut rows = Vec::new();
+    for row in db.query_all_raw(statement).await? {
+        rows.push(C::Model::from_query_result(&row, "")?);
+    }
+    let has_more = slice
+        .page
+        .limit
+        .is_some_and(|limit| rows.len() as u64 > limit);
+    if let Some(limit) = slice.page.limit {
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    if slice.page.backwards {
+        rows.reverse();
+    }
+    Ok(Window {
+        rows,
+        has_more,
+        total: None,
+    })
 }
 
 /// Runs the windowed statement over `base` (which names the tables and the
