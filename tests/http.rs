@@ -168,3 +168,27 @@ async fn every_type_field_argument_and_enum_value_is_described() {
     }
     assert!(missing.is_empty(), "undescribed: {missing:?}");
 }
+
+#[tokio::test]
+async fn get_requests_never_run_mutations() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[(
+            "query",
+            "mutation { register(input: { username: \"getty\", email: \"g@x.io\", password: \"password123\" }) { token } }",
+        )])
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let count = sea_orm::PaginatorTrait::count(
+        <entity::prelude::User as sea_orm::EntityTrait>::find(),
+        &app.db.conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(count, 0);
+}

@@ -5,10 +5,12 @@
     reason = "a test should stop loudly at the first step that fails"
 )]
 
+mod auth;
 mod constraints;
 mod http;
 mod limits;
 mod migrations;
+mod mutations;
 mod paging;
 mod queries;
 mod relations;

@@ -6,6 +6,7 @@
 //! and its schema is current. Every response carries an `x-request-id`, and
 //! every log line of the request names it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -23,6 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Tokens;
 use crate::config::ServerConfig;
 use crate::loader::Loaders;
 use crate::schema::FolioSchema;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub schema: FolioSchema,
     /// The connection pool.
     pub db: DatabaseConnection,
+    /// Checks the tokens callers send.
+    pub tokens: Arc<Tokens>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -84,14 +88,54 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// Runs one GraphQL request with a fresh set of loaders and the caller's identity.
-async fn execute(state: &AppState, request: GraphQLRequest) -> GraphQLResponse {
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let viewer = match viewer(state, headers) {
+        Ok(viewer) => viewer,
+        Err(err) => {
+            let error =
+                async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
+            return async_graphql::Response::from_errors(vec![error]).into();
+        }
+    };
     let (loaders, batches) = Loaders::new(state.db.clone());
-    let request = request.into_inner().data(loaders).data(Viewer::anonymous());
+    let request = request.into_inner().data(loaders).data(viewer);
     batches.run(state.schema.execute(request)).await.into()
 }
 
-async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    execute(&state, request).await
+/// The caller named by the `Authorization: Bearer` header; anonymous without
+/// one; `UNAUTHENTICATED` for a malformed, wrongly signed or expired token.
+fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, crate::error::ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Viewer::anonymous());
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            crate::error::ApiError::Unauthenticated(
+                "send the token as `Authorization: Bearer <token>`".into(),
+            )
+        })?;
+    let user_id = state.tokens.verify(token.trim())?;
+    Ok(Viewer {
+        user_id: Some(user_id),
+    })
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    execute(&state, &headers, request).await
 }
 
 /// A browser asking for a page gets GraphiQL; anything else is a GraphQL request.
@@ -103,10 +147,36 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
     if !has_query && accepts_html(request.headers()) {
         return crate::graphiql::page("/graphql");
     }
+    let headers = request.headers().clone();
     match GraphQLRequest::from_request(request, &state).await {
-        Ok(graphql) => execute(&state, graphql).await.into_response(),
+        Ok(graphql) if is_mutation(&graphql.0) => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            "mutations are sent with POST",
+        )
+            .into_response(),
+        Ok(graphql) => execute(&state, &headers, graphql).await.into_response(),
         Err(rejection) => rejection.into_response(),
     }
+}
+
+/// Whether the operation `request` would run is a mutation (GET may only read).
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false; // Parse errors are reported by the executor.
+    };
+    let chosen = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| &operation.node)
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    chosen.is_some_and(|operation| operation.ty == OperationType::Mutation)
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

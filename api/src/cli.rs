@@ -198,9 +198,11 @@ async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()>
         .await
         .with_context(|| format!("could not listen on {}", args.server.bind))?;
     let address = listener.local_addr()?;
+    let tokens = std::sync::Arc::new(args.server.tokens());
     let state = crate::app::AppState {
-        schema: crate::schema::build(args.server.limits()),
+        schema: crate::schema::build(args.server.limits(), tokens.clone()),
         db,
+        tokens,
     };
     let app = crate::app::router(state, &args.server);
     println!("Folio is listening on http://{address}");

@@ -53,9 +53,35 @@ pub struct ServerConfig {
     /// The most aliases a query may use.
     #[arg(long, env = "FOLIO_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: usize,
+
+    /// The secret that signs tokens (HS256). Without it, a random secret is
+    /// made per process and tokens end with the process.
+    #[arg(long, env = "FOLIO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// How long a token is valid, in hours.
+    #[arg(long, env = "FOLIO_TOKEN_TTL_HOURS", default_value_t = 24)]
+    pub token_ttl_hours: u64,
 }
 
 impl ServerConfig {
+    /// The token signer: the configured secret, or a random one for this
+    /// process only (with a warning: tokens end when the process does).
+    pub fn tokens(&self) -> crate::auth::Tokens {
+        let ttl = std::time::Duration::from_secs(self.token_ttl_hours.saturating_mul(3600));
+        match &self.jwt_secret {
+            Some(secret) if !secret.is_empty() => crate::auth::Tokens::new(secret.as_bytes(), ttl),
+            _ => {
+                tracing::warn!(
+                    "FOLIO_JWT_SECRET is not set: signing tokens with a random secret; \
+                     tokens stop working when this process ends"
+                );
+                let secret: [u8; 32] = rand_secret();
+                crate::auth::Tokens::new(&secret, ttl)
+            }
+        }
+    }
+
     /// The query limits these settings ask for.
     pub fn limits(&self) -> crate::schema::QueryLimits {
         crate::schema::QueryLimits {
@@ -76,6 +102,16 @@ impl Default for ServerConfig {
             max_depth: 15,
             max_complexity: 50_000,
             max_aliases: 30,
+            jwt_secret: None,
+            token_ttl_hours: 24,
         }
     }
+}
+
+/// 32 random bytes from the operating system.
+fn rand_secret() -> [u8; 32] {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    secret
 }

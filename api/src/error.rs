@@ -46,6 +46,21 @@ pub enum ApiError {
     /// `NOT_FOUND`: the object named does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(String),
+    /// `UNAUTHENTICATED`: the request needs a signed-in user, or its token is
+    /// malformed, wrongly signed or expired, or a login failed.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// `FORBIDDEN`: the caller is signed in but may not do this (not the owner).
+    #[error("{0}")]
+    Forbidden(String),
+    /// `CONFLICT`, with `extensions.field`: the value must be unique and is
+    /// taken. Decided by the database's unique constraint, never by a read
+    /// before the write, so that no race slips past.
+    #[error("this {field} is already taken")]
+    Conflict {
+        /// The input field whose value is taken.
+        field: String,
+    },
     /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
     /// gets a generic message; the detail is logged.
     #[error("internal error: {0}")]
@@ -67,6 +82,9 @@ impl ApiError {
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
             ApiError::PageTooLarge { .. } => "PAGE_TOO_LARGE",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -74,8 +92,42 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> ApiError {
-        ApiError::Internal(err.to_string())
+        match unique_violation_field(&err) {
+            Some(field) => ApiError::Conflict {
+                field: field.to_owned(),
+            },
+            None => ApiError::Internal(err.to_string()),
+        }
     }
+}
+
+/// Each unique constraint, as the backends name it, and the input field it protects.
+/// PostgreSQL and MySQL/MariaDB name the index (`users_email_key`); SQLite names
+/// the column (`users.email`).
+const UNIQUE_FIELDS: &[(&[&str], &str)] = &[
+    (&["users_username_key", "users.username"], "username"),
+    (&["users_email_key", "users.email"], "email"),
+    (&["tags_name_key", "tags.name"], "name"),
+    // Two first-time profile upserts racing: the loser is told to try again.
+    (&["profiles_user_id_key", "profiles.user_id"], "input"),
+];
+
+/// The input field whose unique constraint `err` violates, if it is one of Folio's.
+/// The one place that reads constraint names out of the drivers' messages.
+pub fn unique_violation_field(err: &DbErr) -> Option<&'static str> {
+    let Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) = err.sql_err() else {
+        return None;
+    };
+    UNIQUE_FIELDS.iter().find_map(|(names, field)| {
+        names
+            .iter()
+            .any(|name| {
+                message
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                    .any(|word| word == *name || word.ends_with(&format!(".{name}")))
+            })
+            .then_some(*field)
+    })
 }
 
 impl ErrorExtensions for ApiError {
@@ -90,9 +142,9 @@ impl ErrorExtensions for ApiError {
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", self.code());
             match self {
-                ApiError::BadUserInput { field, .. } | ApiError::PageTooLarge { field, .. } => {
-                    ext.set("field", field.as_str())
-                }
+                ApiError::BadUserInput { field, .. }
+                | ApiError::PageTooLarge { field, .. }
+                | ApiError::Conflict { field } => ext.set("field", field.as_str()),
                 _ => {}
             }
         })

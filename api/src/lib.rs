@@ -3,6 +3,7 @@
 //! `folio` binary and the end-to-end tests run the very same code.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -10,10 +11,12 @@ pub mod error;
 pub mod filter;
 pub mod graphiql;
 pub mod loader;
+pub mod mutation;
 pub mod node;
 pub mod paging;
 pub mod query;
 pub mod schema;
 pub mod seed;
 pub mod types;
+pub mod validate;
 pub mod viewer;

@@ -13,14 +13,16 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    EmptyMutation, EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError,
-    ServerResult, ValidationResult, Variables,
+    EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError, ServerResult,
+    ValidationResult, Variables,
 };
 
+use crate::auth::Tokens;
+use crate::mutation::Mutation;
 use crate::query::Query;
 
 /// Folio's schema type.
-pub type FolioSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type FolioSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The limits a request's document must stay within.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,16 +46,21 @@ impl Default for QueryLimits {
     }
 }
 
-/// Builds the schema with `limits`.
-pub fn build(limits: QueryLimits) -> FolioSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+/// Builds the schema with `limits`, signing tokens with `tokens`.
+pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
         .extension(Limits(limits))
+        .data(tokens)
         .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build(QueryLimits::default()).sdl_with_options(SDLExportOptions::new().sorted_fields())
+    let unused = Arc::new(Tokens::new(
+        b"the SDL signs nothing",
+        std::time::Duration::ZERO,
+    ));
+    build(QueryLimits::default(), unused).sdl_with_options(SDLExportOptions::new().sorted_fields())
 }
 
 /// The extension that checks [`QueryLimits`] and codes parse and validation errors.

@@ -32,9 +32,11 @@ impl TestApp {
             .await
             .expect("binding a port for the test server");
         let address = listener.local_addr().expect("the test server's address");
+        let tokens = std::sync::Arc::new(config.tokens());
         let state = api::app::AppState {
-            schema: api::schema::build(config.limits()),
+            schema: api::schema::build(config.limits(), tokens.clone()),
             db: db.conn.clone(),
+            tokens,
         };
         let router = api::app::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -84,14 +86,40 @@ impl TestApp {
 
     /// POSTs a GraphQL request and returns the response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.graphql_as(None, query, variables).await
+    }
+
+    /// POSTs a GraphQL request with `Authorization: Bearer <token>` when given.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
             .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("sending a GraphQL request");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("sending a GraphQL request");
         response.json().await.expect("a JSON response")
+    }
+
+    /// Registers `username` (password `password123`) and returns its token and global id.
+    pub async fn register(&self, username: &str) -> (String, String) {
+        let body = self
+            .graphql(
+                "mutation($input: RegisterInput!) { register(input: $input) { token user { id } } }",
+                json!({ "input": {
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": "password123",
+                } }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "register failed: {body:#}");
+        let payload = &body["data"]["register"];
+        (
+            payload["token"].as_str().expect("a token").to_owned(),
+            payload["user"]["id"].as_str().expect("an id").to_owned(),
+        )
     }
 
     /// Runs a query that must succeed and returns its `data`.

@@ -1,0 +1,152 @@
+//! Who a caller is: password hashing and signed tokens.
+//!
+//! Passwords are hashed with argon2id (PHC strings); tokens are JWTs signed
+//! with HS256 whose subject is the user's row id. This module decides nothing
+//! about what a caller may do: ownership rules live with the mutations, and
+//! the HTTP handler turns a token into a [`Viewer`](crate::viewer::Viewer).
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// Signs and checks tokens.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    /// The user's row id.
+    sub: String,
+    /// Expiry, in seconds since the epoch.
+    exp: u64,
+    /// Issued at, in seconds since the epoch.
+    iat: u64,
+}
+
+impl Tokens {
+    /// Tokens signed with `secret`, valid for `ttl`.
+    pub fn new(secret: &[u8], ttl: Duration) -> Tokens {
+        Tokens {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl,
+        }
+    }
+
+    /// A fresh token for the user `user_id`.
+    pub fn issue(&self, user_id: i32) -> Result<String, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now,
+            exp: now + self.ttl.as_secs(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|err| ApiError::Internal(format!("could not sign a token: {err}")))
+    }
+
+    /// The user a token names, if it is well formed, signed with this secret
+    /// and not expired.
+    pub fn verify(&self, token: &str) -> Result<i32, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|err| {
+                match err.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                        ApiError::Unauthenticated("the token has expired; log in again".into())
+                    }
+                    _ => ApiError::Unauthenticated("the token is not valid".into()),
+                }
+            })?;
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| ApiError::Unauthenticated("the token is not valid".into()))
+    }
+}
+
+/// The argon2id PHC hash of `password`, with a fresh random salt. Slow on
+/// purpose: call it from a blocking task.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|err| ApiError::Internal(format!("could not hash a password: {err}")))
+}
+
+/// Whether `password` matches the PHC hash `hash`. Slow on purpose.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash no password matches, checked when a login names no user, so that a
+/// failed login takes the same time whether or not the user exists.
+pub static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    hash_password("a password nobody has: the decoy for unknown users").unwrap_or_default()
+});
+
+/// Runs CPU-heavy password work off the async runtime's threads.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| ApiError::Internal(format!("password task failed: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_against_their_own_hash_only() {
+        let hash = hash_password("correct horse").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(&hash, "correct horse"));
+        assert!(!verify_password(&hash, "correct horsE"));
+        assert!(!verify_password("not a hash", "correct horse"));
+    }
+
+    #[test]
+    fn tokens_name_their_user_and_refuse_tampering() {
+        let tokens = Tokens::new(b"secret one", Duration::from_secs(60));
+        let token = tokens.issue(42).expect("token");
+        assert_eq!(tokens.verify(&token).ok(), Some(42));
+        let other = Tokens::new(b"secret two", Duration::from_secs(60));
+        assert_eq!(
+            other.verify(&token).map_err(|e| e.code()),
+            Err("UNAUTHENTICATED")
+        );
+        assert_eq!(
+            tokens.verify("abc.def.ghi").map_err(|e| e.code()),
+            Err("UNAUTHENTICATED")
+        );
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let tokens = Tokens::new(b"secret", Duration::ZERO);
+        let token = tokens.issue(1).expect("token");
+        std::thread::sleep(Duration::from_millis(1100));
+        let err = tokens.verify(&token).expect_err("expired");
+        assert!(err.to_string().contains("expired"));
+    }
+}

@@ -1,0 +1,187 @@
+//! Registering, signing in, tokens, and privacy.
+
+use std::time::{Duration, Instant};
+
+use entity::user;
+use folio_tests::TestApp;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+
+const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { token user { username email } } }";
+const LOGIN: &str =
+    "mutation($input: LoginInput!) { login(input: $input) { token user { username } } }";
+const VIEWER: &str = "{ viewer { username email } }";
+
+fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+#[tokio::test]
+async fn register_then_login_then_viewer() {
+    let app = TestApp::spawn().await;
+    let registered = app
+        .data(
+            REGISTER,
+            json!({ "input": { "username": "ada", "email": " Ada@Example.com ", "password": "correct horse" } }),
+        )
+        .await;
+    assert_eq!(registered["register"]["user"]["username"], "ada");
+    assert_eq!(
+        registered["register"]["user"]["email"],
+        Value::Null,
+        "the payload is read as the anonymous caller who sent it"
+    );
+    let token = registered["register"]["token"].as_str().unwrap();
+    let me = app.graphql_as(Some(token), VIEWER, json!({})).await;
+    assert_eq!(
+        me["data"]["viewer"],
+        json!({ "username": "ada", "email": "Ada@Example.com" })
+    );
+
+    for login in ["ada", "ADA@example.com"] {
+        let body = app
+            .data(
+                LOGIN,
+                json!({ "input": { "login": login, "password": "correct horse" } }),
+            )
+            .await;
+        let token = body["login"]["token"].as_str().unwrap();
+        let me = app.graphql_as(Some(token), VIEWER, json!({})).await;
+        assert_eq!(me["data"]["viewer"]["username"], "ada", "{login}");
+    }
+    let anonymous = app.data(VIEWER, json!({})).await;
+    assert_eq!(anonymous["viewer"], Value::Null);
+
+    // Someone else sees no e-mail.
+    let (other, _) = app.register("bob").await;
+    let seen = app
+        .graphql_as(
+            Some(&other),
+            "{ user(username: \"ada\") { email } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(seen["data"]["user"]["email"], Value::Null);
+
+    let stored = user::Entity::find().all(&app.db.conn).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|u| u.password_hash.starts_with("$argon2id$"))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_login_does_not_tell_whether_the_user_exists() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let mut messages = Vec::new();
+    let mut times = Vec::new();
+    for login in ["ada", "nobody"] {
+        let started = Instant::now();
+        let error = app
+            .error(
+                LOGIN,
+                json!({ "input": { "login": login, "password": "wrong password" } }),
+            )
+            .await;
+        times.push(started.elapsed());
+        assert_eq!(code(&error), "UNAUTHENTICATED");
+        messages.push(error["message"].clone());
+    }
+    assert_eq!(messages[0], messages[1], "the same error either way");
+    // Both paths verify an argon2 hash; neither answers in a fraction of the other's time.
+    let (known, unknown) = (times[0].as_secs_f64(), times[1].as_secs_f64());
+    assert!(unknown > known / 4.0 && known > unknown / 4.0, "{times:?}");
+}
+
+#[tokio::test]
+async fn bad_tokens_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let other_server = api::auth::Tokens::new(b"another secret", Duration::from_secs(60));
+    let foreign = other_server.issue(1).unwrap();
+    let expired = api::auth::Tokens::new(b"x", Duration::ZERO)
+        .issue(1)
+        .unwrap();
+    let mut tampered = token.clone();
+    tampered.pop();
+    for bad in [
+        "not-a-token",
+        foreign.as_str(),
+        tampered.as_str(),
+        expired.as_str(),
+    ] {
+        let body = app.graphql_as(Some(bad), VIEWER, json!({})).await;
+        assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{bad}: {body}");
+        assert!(body.get("data").is_none_or(Value::is_null));
+    }
+}
+
+#[tokio::test]
+async fn registration_input_is_validated_before_anything_is_written() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            json!({ "username": "ab", "email": "a@b.io", "password": "password123" }),
+            "input.username",
+        ),
+        (
+            json!({ "username": "Ada!", "email": "a@b.io", "password": "password123" }),
+            "input.username",
+        ),
+        (
+            json!({ "username": "ada", "email": "not-an-email", "password": "password123" }),
+            "input.email",
+        ),
+        (
+            json!({ "username": "ada", "email": "a@b.io", "password": "short" }),
+            "input.password",
+        ),
+    ];
+    for (input, field) in cases {
+        let error = app.error(REGISTER, json!({ "input": input })).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{input}");
+        assert_eq!(error["extensions"]["field"], field, "{input}");
+    }
+    assert_eq!(user::Entity::find().count(&app.db.conn).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn taken_usernames_and_emails_are_conflicts_naming_the_field() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let taken_name =
+        json!({ "username": "ada", "email": "other@example.com", "password": "password123" });
+    let error = app.error(REGISTER, json!({ "input": taken_name })).await;
+    assert_eq!(code(&error), "CONFLICT");
+    assert_eq!(error["extensions"]["field"], "username");
+    let taken_email =
+        json!({ "username": "ada2", "email": "ADA@example.com", "password": "password123" });
+    let error = app.error(REGISTER, json!({ "input": taken_email })).await;
+    assert_eq!(code(&error), "CONFLICT");
+    assert_eq!(error["extensions"]["field"], "email");
+    assert_eq!(user::Entity::find().count(&app.db.conn).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_registrations_of_one_name_make_one_user() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let attempts = (0..20).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let input = json!({ "username": "race", "email": format!("race{i}@example.com"), "password": "password123" });
+            app.graphql(REGISTER, json!({ "input": input })).await
+        })
+    });
+    let mut created = 0;
+    for attempt in attempts {
+        let body = attempt.await.unwrap();
+        match body.get("errors") {
+            None => created += 1,
+            Some(errors) => assert_eq!(code(&errors[0]), "CONFLICT", "{body}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(user::Entity::find().count(&app.db.conn).await.unwrap(), 1);
+}
