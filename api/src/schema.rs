@@ -48,6 +48,9 @@ impl Default for QueryLimits {
 
 /// Builds the schema with `limits`, signing tokens with `tokens`.
 pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
+    // Hash the decoy now, so that the first failed login for an unknown user
+    // does not take longer than one for a known user.
+    std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
     Schema::build(Query, Mutation, EmptySubscription)
         .extension(Limits(limits))
         .data(tokens)
