@@ -192,3 +192,54 @@ async fn get_requests_never_run_mutations() {
     .unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test]
+async fn responses_follow_the_graphql_over_http_spec() {
+    let app = TestApp::spawn().await;
+    let post = |accept: &'static str, query: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("accept", accept)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let plain = post("application/json", "{ __typename }").await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers()["content-type"], "application/json");
+
+    let modern = post("application/graphql-response+json", "{ __typename }")
+        .await
+        .unwrap();
+    assert_eq!(
+        modern.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+
+    let broken = post("application/graphql-response+json", "{")
+        .await
+        .unwrap();
+    assert_eq!(
+        broken.status(),
+        400,
+        "a request error is a 400 in the new media type"
+    );
+    let body: Value = broken.json().await.unwrap();
+    assert!(body.get("data").is_none(), "no data entry: {body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_PARSE_FAILED"
+    );
+
+    let legacy = post("application/json", "{").await.unwrap();
+    assert_eq!(legacy.status(), 200, "application/json keeps 200");
+
+    let untyped = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), 415);
+}

@@ -11,6 +11,7 @@ mod http;
 mod limits;
 mod migrations;
 mod mutations;
+mod operations;
 mod paging;
 mod queries;
 mod relations;

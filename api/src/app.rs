@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
@@ -88,22 +88,59 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// Runs one GraphQL request with a fresh set of loaders and the caller's identity.
-async fn execute(
-    state: &AppState,
-    headers: &HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let viewer = match viewer(state, headers) {
-        Ok(viewer) => viewer,
+async fn execute(state: &AppState, headers: &HeaderMap, request: GraphQLRequest) -> Response {
+    let response = match viewer(state, headers) {
+        Ok(viewer) => {
+            let (loaders, batches) = Loaders::new(state.db.clone());
+            let request = request.into_inner().data(loaders).data(viewer);
+            batches.run(state.schema.execute(request)).await
+        }
         Err(err) => {
             let error =
                 async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
-            return async_graphql::Response::from_errors(vec![error]).into();
+            async_graphql::Response::from_errors(vec![error])
         }
     };
-    let (loaders, batches) = Loaders::new(state.db.clone());
-    let request = request.into_inner().data(loaders).data(viewer);
-    batches.run(state.schema.execute(request)).await.into()
+    respond(headers, response)
+}
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// Writes a GraphQL response as the GraphQL-over-HTTP spec asks: in the media
+/// type the client accepts (`application/graphql-response+json` when it asks
+/// for it, `application/json` otherwise); with `application/graphql-response+json`
+/// a request that failed before execution (parse, validation, limits, token)
+/// is a 400 without a `data` entry.
+fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let wants_graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
+    // Errors raised before execution have no path and leave no data.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
+        Ok(body) => body,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let status = if wants_graphql_json && request_error {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let media = if wants_graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    let mut http = (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response();
+    http.headers_mut().extend(response.http_headers);
+    http
 }
 
 /// The caller named by the `Authorization: Bearer` header; anonymous without
@@ -130,12 +167,27 @@ fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, crate::error:
     })
 }
 
-async fn graphql_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    execute(&state, &headers, request).await
+async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers().clone();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as Content-Type: application/json",
+        )
+            .into_response();
+    }
+    match GraphQLRequest::from_request(request, &state).await {
+        Ok(graphql) => execute(&state, &headers, graphql).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// A browser asking for a page gets GraphiQL; anything else is a GraphQL request.
@@ -155,7 +207,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
             "mutations are sent with POST",
         )
             .into_response(),
-        Ok(graphql) => execute(&state, &headers, graphql).await.into_response(),
+        Ok(graphql) => execute(&state, &headers, graphql).await,
         Err(rejection) => rejection.into_response(),
     }
 }
