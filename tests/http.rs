@@ -243,3 +243,34 @@ async fn responses_follow_the_graphql_over_http_spec() {
         .unwrap();
     assert_eq!(untyped.status(), 415);
 }
+
+#[tokio::test]
+async fn response_fields_come_in_the_order_the_query_asked() {
+    let app = TestApp::seeded(&data::small(3)).await;
+    let query = "{ user(username: \"user0002\") { posts(first: 2) { nodes { title } } photoCount profile { bio } username postCount id } }";
+    let expected = [
+        "posts",
+        "photoCount",
+        "profile",
+        "username",
+        "postCount",
+        "id",
+    ];
+    for _ in 0..10 {
+        let body = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let positions: Vec<usize> = expected
+            .iter()
+            .map(|key| body.find(&format!("\"{key}\":")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{body}");
+    }
+}

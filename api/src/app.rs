@@ -93,7 +93,10 @@ async fn execute(state: &AppState, headers: &HeaderMap, request: GraphQLRequest)
         Ok(viewer) => {
             let (loaders, batches) = Loaders::new(state.db.clone());
             let request = request.into_inner().data(loaders).data(viewer);
-            batches.run(state.schema.execute(request)).await
+            let (query, operation) = (request.query.clone(), request.operation_name.clone());
+            let mut response = batches.run(state.schema.execute(request)).await;
+            crate::ordering::order_response(&mut response.data, &query, operation.as_deref());
+            response
         }
         Err(err) => {
             let error =
@@ -121,24 +124,22 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&response) {
-        Ok(body) => body,
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    let status = if wants_graphql_json && request_error {
-        if let Some(object) = body.as_object_mut() {
-            object.remove("data");
-        }
-        StatusCode::BAD_REQUEST
+    // Serialized straight from the response: a `serde_json::Value` would sort the keys.
+    let (status, body) = if wants_graphql_json && request_error {
+        let errors = serde_json::json!({ "errors": &response.errors });
+        (StatusCode::BAD_REQUEST, serde_json::to_string(&errors))
     } else {
-        StatusCode::OK
+        (StatusCode::OK, serde_json::to_string(&response))
+    };
+    let Ok(body) = body else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let media = if wants_graphql_json {
         GRAPHQL_RESPONSE_JSON
     } else {
         "application/json"
     };
-    let mut http = (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response();
+    let mut http = (status, [(header::CONTENT_TYPE, media)], body).into_response();
     http.headers_mut().extend(response.http_headers);
     http
 }

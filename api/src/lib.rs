@@ -13,6 +13,7 @@ pub mod graphiql;
 pub mod loader;
 pub mod mutation;
 pub mod node;
+pub mod ordering;
 pub mod paging;
 pub mod query;
 pub mod schema;
