@@ -27,9 +27,8 @@ async fn register_then_login_then_viewer() {
         .await;
     assert_eq!(registered["register"]["user"]["username"], "ada");
     assert_eq!(
-        registered["register"]["user"]["email"],
-        Value::Null,
-        "the payload is read as the anonymous caller who sent it"
+        registered["register"]["user"]["email"], "Ada@Example.com",
+        "the user who just signed in sees their own e-mail"
     );
     let token = registered["register"]["token"].as_str().unwrap();
     let me = app.graphql_as(Some(token), VIEWER, json!({})).await;

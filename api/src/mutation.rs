@@ -499,10 +499,13 @@ fn signed_in(ctx: &Context<'_>, user: user::Model) -> ApiResult<AuthPayload> {
     let token = tokens.issue(user.id).gql()?;
     Ok(AuthPayload {
         token,
-        user: User(user::Model {
-            password_hash: String::new(),
-            ..user
-        }),
+        user: User {
+            model: user::Model {
+                password_hash: String::new(),
+                ..user
+            },
+            signed_in_now: true,
+        },
     })
 }
 

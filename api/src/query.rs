@@ -36,7 +36,7 @@ impl Query {
         let Some(id) = viewer.user_id else {
             return Ok(None);
         };
-        Ok(by_id::<user::Entity>(ctx, id).await?.map(User))
+        Ok(by_id::<user::Entity>(ctx, id).await?.map(User::from))
     }
 
     /// Fetches any object by its global id; null if it does not exist.
@@ -80,7 +80,12 @@ impl Query {
         #[graphql(desc = "The username, as written at registration.")] username: String,
     ) -> ApiResult<Option<User>> {
         let key = ByUnique::<user::Entity>::new("username", username.trim().to_lowercase());
-        Ok(loaders(ctx)?.relations.load_one(key).await.gql()?.map(User))
+        Ok(loaders(ctx)?
+            .relations
+            .load_one(key)
+            .await
+            .gql()?
+            .map(User::from))
     }
 
     /// Every user, oldest account first unless `orderBy` says otherwise.
@@ -106,7 +111,8 @@ impl Query {
             before,
         };
         let filter: UserFilter = filter.unwrap_or_default().into();
-        roots::<user::Entity, _, _, _>(ctx, args, filter, UserOrder::sort(order_by), User).await
+        roots::<user::Entity, _, _, _>(ctx, args, filter, UserOrder::sort(order_by), User::from)
+            .await
     }
 
     /// A post by its global id; null if there is none.
@@ -225,7 +231,7 @@ async fn node(ctx: &Context<'_>, node_type: NodeType, row: i32) -> ApiResult<Opt
     Ok(match node_type {
         NodeType::User => by_id::<user::Entity>(ctx, row)
             .await?
-            .map(|m| Node::User(User(m))),
+            .map(|m| Node::User(User::from(m))),
         NodeType::Profile => by_id::<profile::Entity>(ctx, row)
             .await?
             .map(|m| Node::Profile(Profile(m))),

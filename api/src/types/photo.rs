@@ -95,7 +95,7 @@ impl Photo {
     async fn owner(&self, ctx: &Context<'_>) -> ApiResult<User> {
         load_one::<photo::Entity, user::Entity>(ctx, &self.0)
             .await?
-            .map(User)
+            .map(User::from)
             .ok_or_else(|| ApiError::Internal(format!("photo {} has no owner", self.0.id)))
             .gql()
     }

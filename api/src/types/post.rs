@@ -84,7 +84,7 @@ impl Post {
     async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
         load_one::<post::Entity, user::Entity>(ctx, &self.0)
             .await?
-            .map(User)
+            .map(User::from)
             .ok_or_else(|| ApiError::Internal(format!("post {} has no author", self.0.id)))
             .gql()
     }

@@ -54,7 +54,7 @@ impl Profile {
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
         load_one::<profile::Entity, user::Entity>(ctx, &self.0)
             .await?
-            .map(User)
+            .map(User::from)
             .ok_or_else(|| ApiError::Internal(format!("profile {} has no user", self.0.id)))
             .gql()
     }

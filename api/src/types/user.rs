@@ -17,7 +17,22 @@ use crate::viewer::Viewer;
 
 /// A registered user of Folio.
 #[derive(Clone, Debug)]
-pub struct User(pub user::Model);
+pub struct User {
+    /// The row; its `password_hash` is always blank here.
+    pub model: user::Model,
+    /// Shown to the user who just signed in (`register`, `login`), whose
+    /// request carried no token yet: their own e-mail is theirs to see.
+    pub signed_in_now: bool,
+}
+
+impl From<user::Model> for User {
+    fn from(model: user::Model) -> Self {
+        User {
+            model,
+            signed_in_now: false,
+        }
+    }
+}
 
 /// Which users to list.
 #[derive(InputObject, Debug, Clone, Default)]
@@ -40,38 +55,38 @@ impl From<UserFilterInput> for crate::filter::UserFilter {
 impl User {
     /// The user's opaque global id.
     pub async fn id(&self) -> ID {
-        encode_id(NodeType::User, self.0.id)
+        encode_id(NodeType::User, self.model.id)
     }
 
     /// The user's row id.
     async fn database_id(&self) -> i32 {
-        self.0.id
+        self.model.id
     }
 
     /// The unique handle: 3 to 32 characters of a-z, 0-9 and `_`.
     async fn username(&self) -> &str {
-        &self.0.username
+        &self.model.username
     }
 
     /// The user's e-mail address: visible to that user only, null for anyone else.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
         let viewer = ctx.data_opt::<Viewer>().copied().unwrap_or_default();
-        viewer.is(self.0.id).then_some(self.0.email.as_str())
+        (self.signed_in_now || viewer.is(self.model.id)).then_some(self.model.email.as_str())
     }
 
     /// When the user registered (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
 
     /// When the user was last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.model.updated_at
     }
 
     /// The user's profile, or null if they have not written one.
     async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Option<Profile>> {
-        Ok(load_one::<user::Entity, profile::Entity>(ctx, &self.0)
+        Ok(load_one::<user::Entity, profile::Entity>(ctx, &self.model)
             .await?
             .map(Profile))
     }
@@ -101,7 +116,7 @@ impl User {
         let filter = PostFilterInput::resolve(filter)?;
         load_connection::<user::Entity, post::Entity, _, _, _>(
             ctx,
-            self.0.id,
+            self.model.id,
             args,
             filter,
             PostOrder::sort(order_by),
@@ -137,7 +152,7 @@ impl User {
         let filter = PhotoFilterInput::resolve(filter)?;
         load_connection::<user::Entity, photo::Entity, _, _, _>(
             ctx,
-            self.0.id,
+            self.model.id,
             args,
             filter,
             PhotoOrder::sort(order_by),
@@ -148,11 +163,11 @@ impl User {
 
     /// How many posts the user wrote.
     async fn post_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        load_count::<user::Entity, post::Entity>(ctx, self.0.id).await
+        load_count::<user::Entity, post::Entity>(ctx, self.model.id).await
     }
 
     /// How many photos the user published.
     async fn photo_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        load_count::<user::Entity, photo::Entity>(ctx, self.0.id).await
+        load_count::<user::Entity, photo::Entity>(ctx, self.model.id).await
     }
 }
