@@ -274,3 +274,19 @@ async fn response_fields_come_in_the_order_the_query_asked() {
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{body}");
     }
 }
+
+#[tokio::test]
+async fn an_unmigrated_database_is_not_ready() {
+    let app = TestApp::spawn_on(
+        folio_tests::TestDb::empty().await,
+        api::config::ServerConfig::default(),
+    )
+    .await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "migrations pending");
+    assert!(
+        app.db.table_names().await.is_empty(),
+        "the probe wrote nothing"
+    );
+}

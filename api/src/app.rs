@@ -249,7 +249,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if state.db.ping().await.is_err() {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable");
     }
-    match Migrator::get_pending_migrations(&state.db).await {
+    // Read-only: a readiness probe must not create the bookkeeping table.
+    match Migrator::get_pending_migrations_read_only(&state.db).await {
         Ok(pending) if pending.is_empty() => (StatusCode::OK, "ready"),
         Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
         Err(_) => (
