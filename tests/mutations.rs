@@ -399,3 +399,21 @@ async fn twenty_concurrent_identical_tag_photo_calls_leave_one_link() {
     }
     assert_eq!(counts(&app).await[3..], [1, 1]);
 }
+
+#[tokio::test]
+async fn concurrent_first_profile_writes_make_one_profile() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (ada, _) = app.register("ada").await;
+    let calls = (0..10).map(|i| {
+        let (app, ada) = (app.clone(), ada.clone());
+        tokio::spawn(async move {
+            let input = json!({ "input": { "bio": format!("bio {i}") } });
+            app.graphql_as(Some(&ada), UPDATE_PROFILE, input).await
+        })
+    });
+    for call in calls {
+        let body = call.await.unwrap();
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    assert_eq!(counts(&app).await[0], 1);
+}

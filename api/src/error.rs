@@ -108,8 +108,6 @@ const UNIQUE_FIELDS: &[(&[&str], &str)] = &[
     (&["users_username_key", "users.username"], "username"),
     (&["users_email_key", "users.email"], "email"),
     (&["tags_name_key", "tags.name"], "name"),
-    // Two first-time profile upserts racing: the loser is told to try again.
-    (&["profiles_user_id_key", "profiles.user_id"], "input"),
 ];
 
 /// The input field whose unique constraint `err` violates, if it is one of Folio's.

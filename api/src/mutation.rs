@@ -9,7 +9,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{photo, photo_tag, post, profile, tag, user};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -217,41 +217,43 @@ impl Mutation {
             .gql();
         }
         let db = db(ctx)?;
-        let txn = db.begin().await.gql()?;
-        let existing = profile::Entity::find()
+        let owner = user_by_id(db, viewer).await?;
+        // One atomic upsert: two first-time calls racing both succeed, on every backend.
+        let mut changed = vec![profile::Column::UpdatedAt];
+        if display_name.is_some() {
+            changed.push(profile::Column::DisplayName);
+        }
+        if bio.is_some() {
+            changed.push(profile::Column::Bio);
+        }
+        if avatar_url.is_some() {
+            changed.push(profile::Column::AvatarUrl);
+        }
+        let now = entity::timestamp::now();
+        profile::Entity::insert(profile::ActiveModel {
+            user_id: Set(viewer),
+            display_name: Set(display_name.unwrap_or(owner.username)),
+            bio: Set(bio.unwrap_or_default()),
+            avatar_url: Set(avatar_url.flatten()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(profile::Column::UserId)
+                .update_columns(changed)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .gql()?;
+        let saved = profile::Entity::find()
             .filter(profile::Column::UserId.eq(viewer))
-            .one(&txn)
+            .one(db)
             .await
+            .gql()?
+            .ok_or_else(|| ApiError::Internal("the upserted profile is missing".into()))
             .gql()?;
-        let saved = match existing {
-            Some(found) => {
-                let mut changed: profile::ActiveModel = found.into();
-                if let Some(v) = display_name {
-                    changed.display_name = Set(v);
-                }
-                if let Some(v) = bio {
-                    changed.bio = Set(v);
-                }
-                if let Some(v) = avatar_url {
-                    changed.avatar_url = Set(v);
-                }
-                changed.update(&txn).await.gql()?
-            }
-            None => {
-                let owner = user_by_id(&txn, viewer).await?;
-                profile::ActiveModel {
-                    user_id: Set(viewer),
-                    display_name: Set(display_name.unwrap_or(owner.username)),
-                    bio: Set(bio.unwrap_or_default()),
-                    avatar_url: Set(avatar_url.flatten()),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await
-                .gql()?
-            }
-        };
-        txn.commit().await.gql()?;
         Ok(Profile(saved))
     }
 
