@@ -15,4 +15,5 @@ mod operations;
 mod paging;
 mod queries;
 mod relations;
+mod seed;
 mod statements;

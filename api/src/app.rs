@@ -57,6 +57,8 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        // Browsers ask for it on every GraphiQL visit; there is no icon to serve.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::graphiql::router())
         .with_state(state)
         .layer(CompressionLayer::new())

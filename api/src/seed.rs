@@ -7,7 +7,7 @@
 //! benchmarks, screenshots and bug reports are reproducible. Everything is
 //! written in bulk `INSERT`s inside one transaction: a failure leaves nothing
 //! behind. It deliberately does not migrate the schema (the caller does that
-//! first), does not add to a database that already has users, does not go
+//! first), does not add to a database that already has users or tags, does not go
 //! through the entities' `ActiveModelBehavior` (bulk inserts skip it, so this
 //! module sets every timestamp itself), and hashes the one demo password once
 //! for all users instead of once per user.
@@ -161,9 +161,9 @@ impl fmt::Display for SeedReport {
 /// Why a seed run wrote nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    /// The database already has at least one user; seeding only fills an empty database.
+    /// The database already has users or tags; seeding only fills an empty database.
     #[error(
-        "the database already has users; seed an empty database (`folio migrate fresh` empties it)"
+        "the database already has data; seed an empty database (`folio migrate fresh` empties it)"
     )]
     NotEmpty,
     /// The options contradict each other or exceed what the schema can hold.
@@ -180,7 +180,7 @@ pub enum SeedError {
 ///
 /// `progress` receives a short line after each bulk statement (`posts
 /// 5000/20000`) and a final summary. Fails with [`SeedError::NotEmpty`],
-/// having written nothing, when the database already has a user. Every user's
+/// having written nothing, when the database already has a user or a tag. Every user's
 /// password is [`DEMO_PASSWORD`].
 pub async fn seed(
     db: &DatabaseConnection,
@@ -196,7 +196,16 @@ pub async fn seed(
         .one(&txn)
         .await?
         .is_some();
-    if has_user {
+    // Tags are the only rows that exist without a user; leftover ones would
+    // clash with the demo's names.
+    let has_tag = tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Id)
+        .into_tuple::<i32>()
+        .one(&txn)
+        .await?
+        .is_some();
+    if has_user || has_tag {
         return Err(SeedError::NotEmpty);
     }
 
