@@ -322,14 +322,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The post's global id.")] id: ID,
     ) -> ApiResult<DeletePayload> {
-        let viewer = viewer_id(ctx)?;
-        let row = decode_id_of(&id, NodeType::Post, "id").gql()?;
-        let db = db(ctx)?;
-        owned::<post::Entity>(db, row, "post", |p| p.author_id, viewer).await?;
-        post::Entity::delete_by_id(row).exec(db).await.gql()?;
-        Ok(DeletePayload {
-            deleted_id: encode_id(NodeType::Post, row),
-        })
+        delete_owned::<post::Entity>(ctx, &id, NodeType::Post, |p| p.author_id).await
     }
 
     /// Publishes a photo as the signed-in user, with its tags; tags that do not
@@ -398,14 +391,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The photo's global id.")] id: ID,
     ) -> ApiResult<DeletePayload> {
-        let viewer = viewer_id(ctx)?;
-        let row = decode_id_of(&id, NodeType::Photo, "id").gql()?;
-        let db = db(ctx)?;
-        owned::<photo::Entity>(db, row, "photo", |p| p.owner_id, viewer).await?;
-        photo::Entity::delete_by_id(row).exec(db).await.gql()?;
-        Ok(DeletePayload {
-            deleted_id: encode_id(NodeType::Photo, row),
-        })
+        delete_owned::<photo::Entity>(ctx, &id, NodeType::Photo, |p| p.owner_id).await
     }
 
     /// Files a photo of the signed-in user's under these tags, creating
@@ -548,6 +534,29 @@ where
         .gql();
     }
     Ok(found)
+}
+
+/// Deletes the row of `E` that the global id `id` (of `node_type`) names, if
+/// the caller owns it; related rows go with it by the foreign keys' cascade.
+async fn delete_owned<E>(
+    ctx: &Context<'_>,
+    id: &ID,
+    node_type: NodeType,
+    owner: impl Fn(&E::Model) -> i32,
+) -> ApiResult<DeletePayload>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
+{
+    let viewer = viewer_id(ctx)?;
+    let row = decode_id_of(id, node_type, "id").gql()?;
+    let db = db(ctx)?;
+    let what = node_type.name().to_lowercase();
+    owned::<E>(db, row, &what, owner, viewer).await?;
+    E::delete_by_id(row).exec(db).await.gql()?;
+    Ok(DeletePayload {
+        deleted_id: encode_id(node_type, row),
+    })
 }
 
 /// A caption input: `None` leaves it, `Some(None)` clears it (empty string).

@@ -7,9 +7,9 @@ use sea_orm::{EntityTrait, FromQueryResult};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::filter::{PostFilter, TagFilter, UserFilter};
-use crate::loader::{ById, ByUnique, Filter, Slice, page_of_roots};
+use crate::loader::{ById, ByUnique, Filter, page_of_roots};
 use crate::node::{NodeType, decode_id, decode_id_of};
-use crate::paging::{Page, PageArgs, Sort, SortKey};
+use crate::paging::{PageArgs, Sort, SortKey};
 use crate::types::order::{PhotoOrder, PostOrder, TagOrder, UserOrder};
 use crate::types::photo::PhotoFilterInput;
 use crate::types::post::PostFilterInput;
@@ -17,7 +17,7 @@ use crate::types::tag::TagFilterInput;
 use crate::types::user::UserFilterInput;
 use crate::types::{
     Connection, Node, Photo, Post, Profile, Tag, User, connection, connection_complexity, loaders,
-    wants_total,
+    slice_of,
 };
 use crate::viewer::Viewer;
 
@@ -276,13 +276,8 @@ where
     N: async_graphql::OutputType + Clone,
     crate::types::connection::Edge<N>: async_graphql::OutputType,
 {
-    let page = Page::from_args(&args, sort).gql()?;
-    let slice = Slice {
-        filter,
-        sort,
-        page: page.clone(),
-        with_total: wants_total(ctx),
-    };
+    let slice = slice_of::<E, F, K>(ctx, &args, filter, sort)?;
+    let page = slice.page.clone();
     let db = &loaders(ctx)?.relations.loader().db;
     let window = page_of_roots::<E, F, K>(db, &slice).await.gql()?;
     Ok(connection(window, &page, sort, wrap))

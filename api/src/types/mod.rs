@@ -87,13 +87,8 @@ where
     N: OutputType + Clone,
     connection::Edge<N>: OutputType,
 {
-    let page = Page::from_args(&args, sort).gql()?;
-    let slice = Slice {
-        filter,
-        sort,
-        page: page.clone(),
-        with_total: wants_total(ctx),
-    };
+    let slice = slice_of(ctx, &args, filter, sort)?;
+    let page = slice.page.clone();
     let window = loaders(ctx)?
         .relations
         .load_one(ToMany::<P, C, F, K>::new(parent, slice))
@@ -142,6 +137,27 @@ where
         .gql()?
         .unwrap_or(0);
     Ok(i64::try_from(count).unwrap_or(i64::MAX))
+}
+
+/// The slice a connection field asks for: its validated page, its filter and
+/// order, and whether its `totalCount` is selected.
+pub(crate) fn slice_of<E, F, K>(
+    ctx: &Context<'_>,
+    args: &PageArgs,
+    filter: F,
+    sort: Sort<K>,
+) -> ApiResult<Slice<F, K>>
+where
+    E: EntityTrait,
+    F: Filter<E>,
+    K: SortKey<E>,
+{
+    Ok(Slice {
+        filter,
+        sort,
+        page: Page::from_args(args, sort).gql()?,
+        with_total: wants_total(ctx),
+    })
 }
 
 /// Whether the connection being resolved has `totalCount` selected.
