@@ -1,6 +1,6 @@
 //! Bad input and oversized queries get coded errors that leak nothing.
 
-use api::config::ServerConfig;
+use api::config::{QueryLimits, ServerConfig};
 use folio_tests::{TestApp, TestDb, data};
 use serde_json::{Value, json};
 
@@ -87,8 +87,11 @@ async fn missing_objects_are_null() {
 #[tokio::test]
 async fn deep_and_complex_queries_are_refused_before_they_run() {
     let config = ServerConfig {
-        max_depth: 6,
-        max_complexity: 5_000,
+        limits: QueryLimits {
+            max_depth: 6,
+            max_complexity: 5_000,
+            ..QueryLimits::default()
+        },
         ..ServerConfig::default()
     };
     let app = TestApp::spawn_on(TestDb::new().await, config).await;

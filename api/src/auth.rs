@@ -43,6 +43,24 @@ impl Tokens {
         }
     }
 
+    /// The signer the settings ask for: `secret`, or a random one for this
+    /// process only (with a warning: tokens end when the process does).
+    pub fn configured(secret: Option<&str>, ttl_hours: u64) -> Tokens {
+        let ttl = Duration::from_secs(ttl_hours.saturating_mul(3600));
+        match secret {
+            Some(secret) if !secret.is_empty() => Tokens::new(secret.as_bytes(), ttl),
+            _ => {
+                tracing::warn!(
+                    "FOLIO_JWT_SECRET is not set: signing tokens with a random secret; \
+                     tokens stop working when this process ends"
+                );
+                let mut random = [0u8; 32];
+                argon2::password_hash::rand_core::RngCore::fill_bytes(&mut OsRng, &mut random);
+                Tokens::new(&random, ttl)
+            }
+        }
+    }
+
     /// A fresh token for the user `user_id`.
     pub fn issue(&self, user_id: i32) -> Result<String, ApiError> {
         let now = jsonwebtoken::get_current_timestamp();

@@ -12,10 +12,14 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{DatabaseConfig, ServerConfig};
+use crate::server::Server;
 
 /// Folio: a GraphQL API server for a photo-and-blog application.
+///
+/// With no subcommand it serves, reading the same flags and settings as
+/// `folio serve`.
 #[derive(Debug, Parser)]
-#[command(name = "folio", version)]
+#[command(name = "folio", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// The database settings every subcommand shares.
     #[command(flatten)]
@@ -24,6 +28,10 @@ pub struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// The settings of `folio serve`, for `folio` without a subcommand.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// The subcommands of `folio`.
@@ -92,9 +100,7 @@ pub enum MigrateAction {
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing();
-    let command = cli
-        .command
-        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Schema { out, check } => schema(out, check),
         Command::Migrate { action } => {
@@ -194,20 +200,11 @@ async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()>
             tracing::info!("--demo: the database already has data; leaving it as it is");
         }
     }
-    let listener = tokio::net::TcpListener::bind(args.server.bind)
-        .await
-        .with_context(|| format!("could not listen on {}", args.server.bind))?;
-    let address = listener.local_addr()?;
-    let tokens = std::sync::Arc::new(args.server.tokens());
-    let state = crate::app::AppState {
-        schema: crate::schema::build(args.server.limits(), tokens.clone()),
-        db,
-        tokens,
-    };
-    let app = crate::app::router(state, &args.server);
+    let server = Server::build(db, &args.server).await?;
+    let address = server.address();
     println!("Folio is listening on http://{address}");
     println!("GraphiQL: open http://{address}/graphql in a browser");
-    crate::app::serve(listener, app, crate::app::shutdown_signal()).await?;
+    server.run(crate::server::shutdown_signal()).await?;
     Ok(())
 }
 
@@ -248,4 +245,24 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_folio_takes_the_serve_settings() {
+        let cli = Cli::try_parse_from(["folio", "--bind", "127.0.0.1:9000", "--max-depth", "7"])
+            .expect("serve flags without a subcommand");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.server.bind.to_string(), "127.0.0.1:9000");
+        assert_eq!(cli.serve.server.limits.max_depth, 7);
+        let explicit = Cli::try_parse_from(["folio", "serve", "--bind", "127.0.0.1:9001"])
+            .expect("folio serve");
+        assert!(matches!(
+            explicit.command,
+            Some(Command::Serve(args)) if args.server.bind.to_string() == "127.0.0.1:9001"
+        ));
+    }
 }

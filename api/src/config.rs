@@ -1,8 +1,13 @@
-//! Settings shared by every subcommand. Each has a flag, an environment
-//! variable (also read from `.env`) and a default, so that `folio` runs with
-//! nothing set up.
+//! Settings: every one has a flag, an environment variable (also read from
+//! `.env`) and a default, written once, here, in its clap attribute.
+//!
+//! `Default` for each group means "what `folio` does with nothing set": it is
+//! derived from the same attributes (with the environment ignored), so a
+//! default cannot disagree between the command line, the tests and the
+//! schema export. This module is a leaf: it holds plain data and builds
+//! nothing from it.
 
-use clap::Args;
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
 
 /// Where the data lives and how many connections to keep to it.
 #[derive(Debug, Clone, Args)]
@@ -19,6 +24,23 @@ pub struct DatabaseConfig {
     /// The most connections the pool keeps open.
     #[arg(long, env = "FOLIO_POOL_SIZE", default_value_t = 10, global = true)]
     pub pool_size: u32,
+}
+
+/// The limits a request's document must stay within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct QueryLimits {
+    /// The deepest field nesting a query may have.
+    #[arg(long, env = "FOLIO_MAX_DEPTH", default_value_t = 15)]
+    pub max_depth: usize,
+
+    /// The largest complexity a query may have (each field costs 1; a
+    /// connection costs its page size times what is selected under it).
+    #[arg(long, env = "FOLIO_MAX_COMPLEXITY", default_value_t = 50_000)]
+    pub max_complexity: usize,
+
+    /// The most aliases a query may use.
+    #[arg(long, env = "FOLIO_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
 }
 
 /// How the HTTP server listens and what it accepts.
@@ -41,18 +63,9 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// The deepest field nesting a query may have.
-    #[arg(long, env = "FOLIO_MAX_DEPTH", default_value_t = 15)]
-    pub max_depth: usize,
-
-    /// The largest complexity a query may have (a connection costs its page
-    /// size times what is selected under it).
-    #[arg(long, env = "FOLIO_MAX_COMPLEXITY", default_value_t = 50_000)]
-    pub max_complexity: usize,
-
-    /// The most aliases a query may use.
-    #[arg(long, env = "FOLIO_MAX_ALIASES", default_value_t = 30)]
-    pub max_aliases: usize,
+    /// The limits every query is checked against before it runs.
+    #[command(flatten)]
+    pub limits: QueryLimits,
 
     /// The secret that signs tokens (HS256). Without it, a random secret is
     /// made per process and tokens end with the process.
@@ -64,54 +77,54 @@ pub struct ServerConfig {
     pub token_ttl_hours: u64,
 }
 
-impl ServerConfig {
-    /// The token signer: the configured secret, or a random one for this
-    /// process only (with a warning: tokens end when the process does).
-    pub fn tokens(&self) -> crate::auth::Tokens {
-        let ttl = std::time::Duration::from_secs(self.token_ttl_hours.saturating_mul(3600));
-        match &self.jwt_secret {
-            Some(secret) if !secret.is_empty() => crate::auth::Tokens::new(secret.as_bytes(), ttl),
-            _ => {
-                tracing::warn!(
-                    "FOLIO_JWT_SECRET is not set: signing tokens with a random secret; \
-                     tokens stop working when this process ends"
-                );
-                let secret: [u8; 32] = rand_secret();
-                crate::auth::Tokens::new(&secret, ttl)
-            }
-        }
+/// Parses a settings group from no arguments and no environment: its defaults.
+fn defaults<T: Args + FromArgMatches>() -> T {
+    #[derive(Parser)]
+    struct Only<T: Args> {
+        #[command(flatten)]
+        inner: T,
     }
+    let command = Only::<T>::command().mut_args(|arg| arg.env(None));
+    let matches = command.get_matches_from(["folio"]);
+    // Every setting has a default or is optional, so no arguments always parse.
+    Only::<T>::from_arg_matches(&matches)
+        .unwrap_or_else(|err| unreachable!("settings without a default: {err}"))
+        .inner
+}
 
-    /// The query limits these settings ask for.
-    pub fn limits(&self) -> crate::schema::QueryLimits {
-        crate::schema::QueryLimits {
-            max_depth: self.max_depth,
-            max_complexity: self.max_complexity,
-            max_aliases: self.max_aliases,
-        }
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        defaults()
     }
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 8000)),
-            cors_origins: Vec::new(),
-            body_limit: 1024 * 1024,
-            request_timeout_secs: 30,
-            max_depth: 15,
-            max_complexity: 50_000,
-            max_aliases: 30,
-            jwt_secret: None,
-            token_ttl_hours: 24,
-        }
+        defaults()
     }
 }
 
-/// 32 random bytes from the operating system.
-fn rand_secret() -> [u8; 32] {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut secret = [0u8; 32];
-    OsRng.fill_bytes(&mut secret);
-    secret
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_the_flags() {
+        let server = ServerConfig::default();
+        assert_eq!(server.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(server.body_limit, 1024 * 1024);
+        assert_eq!(server.limits, QueryLimits::default());
+        assert_eq!(QueryLimits::default().max_depth, 15);
+        assert!(server.jwt_secret.is_none());
+        assert_eq!(
+            DatabaseConfig::default().database_url,
+            "sqlite://folio.db?mode=rwc"
+        );
+    }
 }

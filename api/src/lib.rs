@@ -18,6 +18,7 @@ pub mod paging;
 pub mod query;
 pub mod schema;
 pub mod seed;
+pub mod server;
 pub mod types;
 pub mod validate;
 pub mod viewer;

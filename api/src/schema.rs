@@ -24,27 +24,7 @@ use crate::query::Query;
 /// Folio's schema type.
 pub type FolioSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The limits a request's document must stay within.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueryLimits {
-    /// The deepest field nesting allowed.
-    pub max_depth: usize,
-    /// The largest complexity allowed: each field costs 1, and a connection
-    /// field costs its page size times what is selected under it.
-    pub max_complexity: usize,
-    /// The most aliases one document may use.
-    pub max_aliases: usize,
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        QueryLimits {
-            max_depth: 15,
-            max_complexity: 50_000,
-            max_aliases: 30,
-        }
-    }
-}
+pub use crate::config::QueryLimits;
 
 /// Builds the schema with `limits`, signing tokens with `tokens`.
 pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {

@@ -26,21 +26,19 @@ impl TestApp {
         TestApp::spawn_on(TestDb::new().await, ServerConfig::default()).await
     }
 
-    /// The server with `config` on `db`.
+    /// The server with `config` on `db`, started as `folio serve` starts it
+    /// (on 127.0.0.1 and a free port, whatever `config.bind` says).
     pub async fn spawn_on(db: TestDb, config: ServerConfig) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding a port for the test server");
-        let address = listener.local_addr().expect("the test server's address");
-        let tokens = std::sync::Arc::new(config.tokens());
-        let state = api::app::AppState {
-            schema: api::schema::build(config.limits(), tokens.clone()),
-            db: db.conn.clone(),
-            tokens,
+        let config = ServerConfig {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..config
         };
-        let router = api::app::router(state, &config);
+        let server = api::server::Server::build(db.conn.clone(), &config)
+            .await
+            .expect("building the test server");
+        let address = server.address();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(api::app::serve(listener, router, async move {
+        tokio::spawn(server.run(async move {
             let _ = stopped.await;
         }));
         let app = TestApp {
