@@ -22,3 +22,4 @@ pub mod server;
 pub mod types;
 pub mod validate;
 pub mod viewer;
+pub mod write;

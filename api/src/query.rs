@@ -79,7 +79,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The username, as written at registration.")] username: String,
     ) -> ApiResult<Option<User>> {
-        let key = ByUnique::<user::Entity>::new("username", username.trim().to_lowercase());
+        let key = ByUnique::<user::Entity>::new("username", crate::validate::normalize(&username));
         Ok(loaders(ctx)?
             .relations
             .load_one(key)
@@ -195,7 +195,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The tag's name.")] name: String,
     ) -> ApiResult<Option<Tag>> {
-        let key = ByUnique::<tag::Entity>::new("name", name.trim().to_lowercase());
+        let key = ByUnique::<tag::Entity>::new("name", crate::validate::normalize(&name));
         Ok(loaders(ctx)?.relations.load_one(key).await.gql()?.map(Tag))
     }
 

@@ -31,7 +31,7 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
     // Hash the decoy now, so that the first failed login for an unknown user
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query, Mutation::default(), EmptySubscription)
         .extension(Limits(limits))
         .data(tokens)
         .finish()

@@ -4,36 +4,46 @@
 //! `BAD_USER_INPUT` with `extensions.field`. Pure functions: no database, no
 //! GraphQL.
 
-use crate::error::ApiError;
+use entity::limits::{self, Length};
 
-/// Passwords shorter than this are refused.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Passwords longer than this are refused (hashing cost is bounded).
-pub const MAX_PASSWORD_CHARS: usize = 256;
+use crate::error::ApiError;
 
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::bad_input(field, message)
 }
 
-/// A username: 3 to 32 characters of a-z, 0-9 and `_`.
+/// Whether `len` characters fit `limit`.
+fn fits(len: usize, limit: Length) -> bool {
+    (limit.min as usize..=limit.max as usize).contains(&len)
+}
+
+/// The one normal form of names users type for lookups (usernames, tags):
+/// trimmed and lowercased.
+pub fn normalize(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// A username: a-z, 0-9 and `_`, [`limits::USERNAME`] long.
 pub fn username(field: &str, value: &str) -> Result<String, ApiError> {
     let ok_chars = value
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let len = value.chars().count();
-    if !(3..=32).contains(&len) || !ok_chars {
+    if !fits(value.chars().count(), limits::USERNAME) || !ok_chars {
         return Err(bad(
             field,
-            "a username is 3 to 32 characters of a-z, 0-9 and _",
+            format!(
+                "a username is {} of a-z, 0-9 and _",
+                limits::USERNAME.describe()
+            ),
         ));
     }
     Ok(value.to_owned())
 }
 
-/// An e-mail address: something@domain.tld, at most 255 characters, trimmed.
+/// An e-mail address: something@domain.tld, [`limits::EMAIL`] long, trimmed.
 pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
-    let valid = value.len() <= 255
+    let valid = fits(value.chars().count(), limits::EMAIL)
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -49,71 +59,89 @@ pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
-/// A password: 8 to 256 characters.
+/// A password, [`limits::PASSWORD`] long (the maximum bounds the hashing cost).
 pub fn password(field: &str, value: &str) -> Result<(), ApiError> {
-    let len = value.chars().count();
-    if len < MIN_PASSWORD_CHARS {
+    if !fits(value.chars().count(), limits::PASSWORD) {
         return Err(bad(
             field,
-            format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    if len > MAX_PASSWORD_CHARS {
-        return Err(bad(
-            field,
-            format!("a password has at most {MAX_PASSWORD_CHARS} characters"),
+            format!("a password has {}", limits::PASSWORD.describe()),
         ));
     }
     Ok(())
 }
 
-/// Text of `min..=max` characters after trimming; returns the trimmed text.
-pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, ApiError> {
+/// Text that fits `limit` after trimming; returns the trimmed text.
+pub fn text(field: &str, value: &str, limit: Length) -> Result<String, ApiError> {
     let value = value.trim();
-    let len = value.chars().count();
-    if len < min || len > max {
-        let message = if min == 0 {
-            format!("at most {max} characters")
-        } else {
-            format!("{min} to {max} characters")
-        };
-        return Err(bad(field, message));
+    if !fits(value.chars().count(), limit) {
+        return Err(bad(field, limit.describe()));
     }
     Ok(value.to_owned())
 }
 
-/// An http(s) URL of at most 2,048 characters.
+/// Optional text to change: `None` leaves it, `Some(None)` clears it (an
+/// empty string), `Some(Some(text))` sets it.
+pub fn clearable_text(
+    field: &str,
+    value: Option<String>,
+    limit: Length,
+) -> Result<Option<Option<String>>, ApiError> {
+    value
+        .map(|v| {
+            let text = text(field, &v, limit)?;
+            Ok(if text.is_empty() { None } else { Some(text) })
+        })
+        .transpose()
+}
+
+/// An http(s) URL, [`limits::AVATAR_URL`] long.
 pub fn url(field: &str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
     match url::Url::parse(value) {
-        Ok(parsed) if value.len() <= 2048 && matches!(parsed.scheme(), "http" | "https") => {
+        Ok(parsed)
+            if fits(value.chars().count(), limits::AVATAR_URL)
+                && matches!(parsed.scheme(), "http" | "https") =>
+        {
             Ok(value.to_owned())
         }
         _ => Err(bad(
             field,
-            "an http or https URL of at most 2048 characters",
+            format!("an http or https URL of {}", limits::AVATAR_URL.describe()),
         )),
     }
 }
 
-/// A tag name, normalized (trimmed, lowercased): 1 to 50 of a-z, 0-9, `-`, `_`.
+/// A tag name, [normalized](normalize): a-z, 0-9, `-`, `_`, [`limits::TAG_NAME`] long.
 pub fn tag_name(field: &str, value: &str) -> Result<String, ApiError> {
-    let name = value.trim().to_lowercase();
-    let len = name.chars().count();
+    let name = normalize(value);
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !(1..=50).contains(&len) || !ok_chars {
+    if !fits(name.chars().count(), limits::TAG_NAME) || !ok_chars {
         return Err(bad(
             field,
-            format!("`{value}` is not a tag name: 1 to 50 characters of a-z, 0-9, - and _"),
+            format!(
+                "`{value}` is not a tag name: {} of a-z, 0-9, - and _",
+                limits::TAG_NAME.describe()
+            ),
         ));
     }
     Ok(name)
 }
 
-/// A list of tag names, normalized and deduplicated, at most `max` of them.
-pub fn tag_names(field: &str, values: &[String], max: usize) -> Result<Vec<String>, ApiError> {
+/// Tag names [normalized](normalize), sorted and deduplicated, unchecked:
+/// what filters look for.
+pub fn normalize_all(names: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A photo's tag names, checked, normalized and deduplicated, at most
+/// [`limits::TAGS_PER_PHOTO`] of them.
+pub fn tag_names(field: &str, values: &[String]) -> Result<Vec<String>, ApiError> {
+    let max = limits::TAGS_PER_PHOTO;
     if values.len() > max {
         return Err(bad(field, format!("at most {max} tags")));
     }
@@ -163,18 +191,85 @@ mod tests {
         );
         assert!(tag_name("t", "no spaces").is_err());
         assert!(tag_name("t", "  ").is_err());
-        let names = tag_names("t", &["B".into(), "a".into(), "b".into()], 10).expect("names");
+        let names = tag_names("t", &["B".into(), "a".into(), "b".into()]).expect("names");
         assert_eq!(names, ["a", "b"]);
     }
 
     #[test]
     fn texts_and_urls() {
-        assert_eq!(text("t", "  hi ", 1, 200).ok().as_deref(), Some("hi"));
-        assert!(text("t", "   ", 1, 200).is_err());
-        assert!(text("t", &"x".repeat(201), 1, 200).is_err());
+        let title = limits::POST_TITLE;
+        assert_eq!(text("t", "  hi ", title).ok().as_deref(), Some("hi"));
+        assert!(text("t", "   ", title).is_err());
+        assert!(text("t", &"x".repeat(201), title).is_err());
         assert!(url("a", "https://example.com/a.png").is_ok());
         assert!(url("a", "javascript:alert(1)").is_err());
         assert!(password("p", "short").is_err());
         assert!(password("p", "long enough").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod described_limits {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    use entity::limits::{self, Length};
+
+    /// The description of `type_name.field` in the exported schema.
+    fn description(sdl: &str, type_name: &str, field: &str) -> String {
+        let document = async_graphql::parser::parse_schema(sdl).expect("the SDL parses");
+        for definition in document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else {
+                continue;
+            };
+            if ty.node.name.node != type_name {
+                continue;
+            }
+            let found = match &ty.node.kind {
+                TypeKind::Object(object) => object
+                    .fields
+                    .iter()
+                    .find(|f| f.node.name.node == field)
+                    .and_then(|f| f.node.description.clone()),
+                TypeKind::InputObject(input) => input
+                    .fields
+                    .iter()
+                    .find(|f| f.node.name.node == field)
+                    .and_then(|f| f.node.description.clone()),
+                _ => None,
+            };
+            return found.map(|d| d.node).unwrap_or_default();
+        }
+        String::new()
+    }
+
+    #[test]
+    fn the_schema_states_the_limits_validation_checks() {
+        let sdl = crate::schema::sdl();
+        let cases: [(&str, &str, Length); 17] = [
+            ("RegisterInput", "username", limits::USERNAME),
+            ("RegisterInput", "password", limits::PASSWORD),
+            ("User", "username", limits::USERNAME),
+            ("ProfileInput", "displayName", limits::DISPLAY_NAME),
+            ("ProfileInput", "bio", limits::BIO),
+            ("CreatePostInput", "title", limits::POST_TITLE),
+            ("CreatePostInput", "body", limits::POST_BODY),
+            ("UpdatePostInput", "title", limits::POST_TITLE),
+            ("UpdatePostInput", "body", limits::POST_BODY),
+            ("Post", "title", limits::POST_TITLE),
+            ("CreatePhotoInput", "filename", limits::FILENAME),
+            ("CreatePhotoInput", "caption", limits::CAPTION),
+            ("CreatePhotoInput", "tags", limits::TAG_NAME),
+            ("UpdatePhotoInput", "filename", limits::FILENAME),
+            ("UpdatePhotoInput", "caption", limits::CAPTION),
+            ("Photo", "filename", limits::FILENAME),
+            ("Tag", "name", limits::TAG_NAME),
+        ];
+        for (type_name, field, limit) in cases {
+            let text = description(&sdl, type_name, field);
+            assert!(
+                text.contains(&limit.describe()),
+                "{type_name}.{field} should say {:?}, says {text:?}",
+                limit.describe()
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! validation, no GraphQL. The doc comments on models and columns are the
 //! descriptions the GraphQL schema shows.
 
+pub mod limits;
 pub mod photo;
 pub mod photo_tag;
 pub mod post;

@@ -26,7 +26,7 @@ pub fn timestamp(manager: &SchemaManager, name: impl IntoIden) -> ColumnDef {
 /// `LOWER(email)` from [`create_email_unique_index`].
 pub fn email(manager: &SchemaManager, name: impl IntoIden) -> ColumnDef {
     let mut column = ColumnDef::new(name);
-    column.string_len(255).not_null();
+    column.string_len(entity::limits::EMAIL.column()).not_null();
     match manager.get_database_backend() {
         DbBackend::Sqlite => column.extra("COLLATE NOCASE"),
         DbBackend::MySql => column.extra("COLLATE utf8mb4_unicode_ci"),

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use entity::limits;
+
 use crate::columns;
 use crate::m20261123_000001_create_users::Users;
 
@@ -17,9 +19,15 @@ impl MigrationTrait for Migration {
                     .table(Profiles::Table)
                     .col(pk_auto(Profiles::Id))
                     .col(integer(Profiles::UserId))
-                    .col(string_len(Profiles::DisplayName, 100))
+                    .col(string_len(
+                        Profiles::DisplayName,
+                        limits::DISPLAY_NAME.column(),
+                    ))
                     .col(text(Profiles::Bio))
-                    .col(string_len_null(Profiles::AvatarUrl, 2048))
+                    .col(string_len_null(
+                        Profiles::AvatarUrl,
+                        limits::AVATAR_URL.column(),
+                    ))
                     .col(columns::timestamp(manager, Profiles::CreatedAt))
                     .col(columns::timestamp(manager, Profiles::UpdatedAt))
                     .foreign_key(

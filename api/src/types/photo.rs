@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::filter::PhotoFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
 use crate::paging::Sort;
+use crate::validate;
 
 /// A published photo.
 #[derive(Clone, Debug)]
@@ -42,16 +43,10 @@ impl PhotoFilterInput {
             .map(|id| decode_id_of(&id, NodeType::User, "filter.ownerId"))
             .transpose()
             .gql()?;
-        let normalize = |names: Vec<String>| -> Vec<String> {
-            let mut names: Vec<String> = names.iter().map(|n| n.trim().to_lowercase()).collect();
-            names.sort();
-            names.dedup();
-            names
-        };
         Ok(PhotoFilter {
             owner_id,
-            tagged_any: input.tagged_any.map(normalize),
-            tagged_all: input.tagged_all.map(normalize),
+            tagged_any: input.tagged_any.as_deref().map(validate::normalize_all),
+            tagged_all: input.tagged_all.as_deref().map(validate::normalize_all),
             created_before: input.created_before,
             created_after: input.created_after,
         })

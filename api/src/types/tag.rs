@@ -26,7 +26,7 @@ pub struct TagFilterInput {
 impl From<TagFilterInput> for crate::filter::TagFilter {
     fn from(input: TagFilterInput) -> Self {
         crate::filter::TagFilter {
-            name_prefix: input.name_prefix.map(|p| p.trim().to_lowercase()),
+            name_prefix: input.name_prefix.as_deref().map(crate::validate::normalize),
         }
     }
 }

@@ -45,7 +45,10 @@ pub struct UserFilterInput {
 impl From<UserFilterInput> for crate::filter::UserFilter {
     fn from(input: UserFilterInput) -> Self {
         crate::filter::UserFilter {
-            username_prefix: input.username_prefix.map(|p| p.trim().to_lowercase()),
+            username_prefix: input
+                .username_prefix
+                .as_deref()
+                .map(crate::validate::normalize),
         }
     }
 }

@@ -1,0 +1,221 @@
+//! Every write Folio makes, and the reads a write needs first: the write
+//! side's counterpart of `loader/`.
+//!
+//! Functions take plain inputs (ids, validated strings, sea-orm active
+//! models) and return entity models or `DbErr`; they know nothing of
+//! GraphQL, of who is asking, or of what a caller may do. Mutation resolvers
+//! validate, check ownership, call in here and wrap the result. Writes of
+//! more than one row run in one transaction; idempotent ones use
+//! `ON CONFLICT` rather than a read before the write. Uniqueness is left to
+//! the database's constraints.
+
+use entity::{photo, photo_tag, profile, tag, user};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, OnConflict};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+
+use crate::loader::find_where;
+
+/// The row `id` of `E`, secret columns blanked: what a write checks before it
+/// changes or removes a row.
+pub async fn find<E>(db: &impl ConnectionTrait, id: i32) -> Result<Option<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult,
+{
+    let id_column = crate::paging::primary_id_column::<E>();
+    let condition = Condition::all().add(Expr::col((E::default(), id_column)).eq(id));
+    Ok(find_where::<E>(db, condition).await?.into_iter().next())
+}
+
+/// Inserts `row` (timestamps kept by its `ActiveModelBehavior`) and returns it.
+pub async fn insert<A>(db: &impl ConnectionTrait, row: A) -> Result<ModelOf<A>, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    ModelOf<A>: IntoActiveModel<A>,
+{
+    row.insert(db).await
+}
+
+/// Saves the changed columns of `row` and returns the row as stored.
+pub async fn update<A>(db: &impl ConnectionTrait, row: A) -> Result<ModelOf<A>, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    ModelOf<A>: IntoActiveModel<A>,
+{
+    row.update(db).await
+}
+
+/// Deletes the row `id` of `E` (rows that reference it go by the foreign
+/// keys' cascade); whether there was one.
+pub async fn delete<E>(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
+{
+    Ok(E::delete_by_id(id).exec(db).await?.rows_affected > 0)
+}
+
+/// The model an active model saves.
+pub type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
+
+/// The user who signs in with `login` (a username, or an e-mail when it holds
+/// an `@`), compared case-insensitively, with the password hash: the one read
+/// that sees it.
+pub async fn find_login(
+    db: &impl ConnectionTrait,
+    login: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    let column = if login.contains('@') {
+        user::Column::Email
+    } else {
+        user::Column::Username
+    };
+    user::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(column))).eq(crate::validate::normalize(login)))
+        .one(db)
+        .await
+}
+
+/// The fields of a profile to set; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    /// The name shown for the user.
+    pub display_name: Option<String>,
+    /// The bio.
+    pub bio: Option<String>,
+    /// The avatar's address; `Some(None)` removes it.
+    pub avatar_url: Option<Option<String>>,
+}
+
+/// Creates the profile of `user_id` (unset fields: `default_name` and an
+/// empty bio) or changes the given fields of the existing one, in one atomic
+/// upsert: two first-time calls racing both succeed, on every backend.
+pub async fn upsert_profile(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    default_name: String,
+    changes: ProfileChanges,
+) -> Result<profile::Model, DbErr> {
+    let mut changed = vec![profile::Column::UpdatedAt];
+    if changes.display_name.is_some() {
+        changed.push(profile::Column::DisplayName);
+    }
+    if changes.bio.is_some() {
+        changed.push(profile::Column::Bio);
+    }
+    if changes.avatar_url.is_some() {
+        changed.push(profile::Column::AvatarUrl);
+    }
+    let now = entity::timestamp::now();
+    profile::Entity::insert(profile::ActiveModel {
+        user_id: Set(user_id),
+        display_name: Set(changes.display_name.unwrap_or(default_name)),
+        bio: Set(changes.bio.unwrap_or_default()),
+        avatar_url: Set(changes.avatar_url.flatten()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(profile::Column::UserId)
+            .update_columns(changed)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    profile::Entity::find()
+        .filter(profile::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the upserted profile".into()))
+}
+
+/// Inserts `photo` and links it to the tags `names` (normalized), creating
+/// missing tags: all or nothing.
+pub async fn create_photo(
+    db: &DatabaseConnection,
+    photo: photo::ActiveModel,
+    names: &[String],
+) -> Result<photo::Model, DbErr> {
+    let txn = db.begin().await?;
+    let created = photo.insert(&txn).await?;
+    attach_tags(&txn, created.id, names).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Links photo `photo_id` to the tags `names` (normalized), creating missing
+/// tags; links that exist already stay as they are. All or nothing.
+pub async fn tag_photo(
+    db: &DatabaseConnection,
+    photo_id: i32,
+    names: &[String],
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    attach_tags(&txn, photo_id, names).await?;
+    txn.commit().await
+}
+
+/// Unlinks photo `photo_id` from the tags `names` (normalized); names it does
+/// not carry are ignored, and the tags themselves stay.
+pub async fn untag_photo(
+    db: &impl ConnectionTrait,
+    photo_id: i32,
+    names: &[String],
+) -> Result<(), DbErr> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let tag_ids = tag::Entity::find()
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.id);
+    photo_tag::Entity::delete_many()
+        .filter(photo_tag::Column::PhotoId.eq(photo_id))
+        .filter(photo_tag::Column::TagId.is_in(tag_ids))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Creates the missing tags of `names` and links them to `photo_id`, with
+/// `ON CONFLICT DO NOTHING` for both. Runs inside the caller's transaction.
+async fn attach_tags(
+    db: &impl ConnectionTrait,
+    photo_id: i32,
+    names: &[String],
+) -> Result<(), DbErr> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let now = entity::timestamp::now();
+    tag::Entity::insert_many(names.iter().map(|name| tag::ActiveModel {
+        name: Set(name.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }))
+    .on_conflict_do_nothing_on([tag::Column::Name])
+    .exec_without_returning(db)
+    .await?;
+    let tag_ids: Vec<i32> = tag::Entity::find()
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    photo_tag::Entity::insert_many(tag_ids.into_iter().map(|tag_id| photo_tag::ActiveModel {
+        photo_id: Set(photo_id),
+        tag_id: Set(tag_id),
+        created_at: Set(now),
+    }))
+    .on_conflict_do_nothing_on([photo_tag::Column::PhotoId, photo_tag::Column::TagId])
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
