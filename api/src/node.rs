@@ -2,8 +2,9 @@
 //!
 //! A global id is the base64url (unpadded) of `Type:databaseId`, for example
 //! `User:42`. Clients treat it as opaque; the server decodes it to find the
-//! type and the row. This module only encodes and decodes: fetching the object
-//! behind an id is the root query's job.
+//! type and the row. This module only encodes and decodes: the node types
+//! are listed with the GraphQL types (`types/mod.rs`), and fetching the
+//! object behind an id is the loaders' job.
 
 use async_graphql::ID;
 use base64::Engine;
@@ -11,41 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::ApiError;
 
-/// The object types that have global ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NodeType {
-    /// A `User`.
-    User,
-    /// A `Profile`.
-    Profile,
-    /// A `Post`.
-    Post,
-    /// A `Photo`.
-    Photo,
-    /// A `Tag`.
-    Tag,
-}
-
-impl NodeType {
-    const ALL: [NodeType; 5] = [
-        NodeType::User,
-        NodeType::Profile,
-        NodeType::Post,
-        NodeType::Photo,
-        NodeType::Tag,
-    ];
-
-    /// The GraphQL type name.
-    pub fn name(self) -> &'static str {
-        match self {
-            NodeType::User => "User",
-            NodeType::Profile => "Profile",
-            NodeType::Post => "Post",
-            NodeType::Photo => "Photo",
-            NodeType::Tag => "Tag",
-        }
-    }
-}
+pub use crate::types::NodeType;
 
 /// The global id of the row `id` of type `node_type`.
 pub fn encode_id(node_type: NodeType, id: i32) -> ID {
@@ -59,7 +26,8 @@ pub fn decode_id(id: &ID, field: &str) -> Result<(NodeType, i32), ApiError> {
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (type_name, row) = text.split_once(':').ok_or_else(invalid)?;
     let node_type = NodeType::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|t| t.name() == type_name)
         .ok_or_else(invalid)?;
     let row: i32 = row.parse().map_err(|_| invalid())?;

@@ -1,48 +1,87 @@
-//! Relay cursor connections: the page of a list as clients see it.
+//! Relay cursor connections: the page of a list as clients see it, and the
+//! one macro that writes a connection field.
 //!
-//! One generic `Connection<N>`/`Edge<N>` pair, instantiated once per node
-//! type under the names `UserConnection`, `PostEdge`, …, so that each has a
-//! description in the schema. Building a connection from a loader's
-//! [`Window`] is the only logic here; paging rules live in `paging.rs`.
+//! One generic `Connection<N>`/`Edge<N>` pair whose GraphQL names follow the
+//! node type (`PostConnection`, `PostEdge`, …), so a new node type needs no
+//! line here. A connection holds each row once: `nodes` and the cursors are
+//! read from the edges when selected. Paging rules live in `paging.rs`; the
+//! rows come from the loaders.
+
+use std::borrow::Cow;
 
 use async_graphql::connection::{CursorType, PageInfo};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{Object, OutputType, TypeName};
 use sea_orm::ModelTrait;
 
-use super::{Photo, Post, Tag, User};
-use crate::paging::{Page, Sort, SortKey, Window, cursor_of};
+use crate::paging::{Cursor, Page, Sort, SortKey, Window, cursor_of};
 
 /// One page of a list: its items, the cursors to page on, and the list's size.
-#[derive(SimpleObject)]
-#[graphql(concrete(name = "UserConnection", params(User)))]
-#[graphql(concrete(name = "PostConnection", params(Post)))]
-#[graphql(concrete(name = "PhotoConnection", params(Photo)))]
-#[graphql(concrete(name = "TagConnection", params(Tag)))]
-pub struct Connection<N: OutputType>
-where
-    Edge<N>: OutputType,
-{
+pub struct Connection<N> {
+    edges: Vec<Edge<N>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total_count: i64,
+}
+
+/// One page of a list: its items, the cursors to page on, and the list's size.
+#[Object(name_type)]
+impl<N: OutputType> Connection<N> {
     /// The items of this page, each with its cursor.
-    pub edges: Vec<Edge<N>>,
+    async fn edges(&self) -> &[Edge<N>] {
+        &self.edges
+    }
+
     /// The items of this page, without cursors.
-    pub nodes: Vec<N>,
+    async fn nodes(&self) -> Vec<&N> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
     /// Where this page stands in the list.
-    pub page_info: PageInfo,
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.encode_cursor()),
+            end_cursor: self.edges.last().map(|e| e.cursor.encode_cursor()),
+        }
+    }
+
     /// How many items the list holds in all, over every page (with the filter applied).
-    pub total_count: i64,
+    async fn total_count(&self) -> i64 {
+        self.total_count
+    }
+}
+
+impl<N: OutputType> TypeName for Connection<N> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", N::type_name()).into()
+    }
 }
 
 /// An item of a page, with the cursor that points at it.
-#[derive(SimpleObject)]
-#[graphql(concrete(name = "UserEdge", params(User)))]
-#[graphql(concrete(name = "PostEdge", params(Post)))]
-#[graphql(concrete(name = "PhotoEdge", params(Photo)))]
-#[graphql(concrete(name = "TagEdge", params(Tag)))]
-pub struct Edge<N: OutputType> {
+pub struct Edge<N> {
+    cursor: Cursor,
+    node: N,
+}
+
+/// An item of a page, with the cursor that points at it.
+#[Object(name_type)]
+impl<N: OutputType> Edge<N> {
     /// Pass this as `after` (or `before`) to continue from this item.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        self.cursor.encode_cursor()
+    }
+
     /// The item.
-    pub node: N,
+    async fn node(&self) -> &N {
+        &self.node
+    }
+}
+
+impl<N: OutputType> TypeName for Edge<N> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Edge", N::type_name()).into()
+    }
 }
 
 /// Builds the connection of a page: edges with cursors, `pageInfo`, `totalCount`.
@@ -54,8 +93,6 @@ pub fn connection<M, N, K>(
 ) -> Connection<N>
 where
     M: ModelTrait,
-    N: OutputType + Clone,
-    Edge<N>: OutputType,
     K: SortKey<M::Entity>,
 {
     let (has_previous_page, has_next_page) = if page.backwards {
@@ -63,23 +100,120 @@ where
     } else {
         (page.cursor.is_some(), window.has_more)
     };
-    let edges: Vec<Edge<N>> = window
-        .rows
-        .into_iter()
-        .map(|row| Edge {
-            cursor: cursor_of(&row, sort.key).encode_cursor(),
-            node: wrap(row),
-        })
-        .collect();
     Connection {
-        page_info: PageInfo {
-            has_previous_page,
-            has_next_page,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        },
-        nodes: edges.iter().map(|e| e.node.clone()).collect(),
-        edges,
+        edges: window
+            .rows
+            .into_iter()
+            .map(|row| Edge {
+                cursor: cursor_of(&row, sort.key),
+                node: wrap(row),
+            })
+            .collect(),
+        has_previous_page,
+        has_next_page,
         total_count: i64::try_from(window.total.unwrap_or(0)).unwrap_or(i64::MAX),
+    }
+}
+
+/// Writes a GraphQL object's `#[Object]` impl together with its connection
+/// fields, one line each.
+///
+/// ```text
+/// object_with_connections! {
+///     /// A registered user of Folio.
+///     impl User { …ordinary fields… }
+///     connections {
+///         /// The posts the user wrote, newest first unless `orderBy` says otherwise.
+///         posts: Post by user::Entity => post::Entity, PostFilterInput, PostOrder;
+///         /// Every user, oldest account first unless `orderBy` says otherwise.
+///         users: User roots user::Entity, UserFilterInput, UserOrder;
+///     }
+/// }
+/// ```
+///
+/// Each field takes `first`/`after`/`last`/`before`, `filter` and `orderBy`,
+/// is costed as its page size times what is selected under it, and resolves
+/// through the loaders: `by P => C` pages the `C` rows related to this row
+/// (the parent's id is [`Row::row_id`](super::Row::row_id)), `roots C` pages
+/// every `C` row.
+macro_rules! object_with_connections {
+    (
+        $(#[$object_attr:meta])*
+        impl $object:ident { $($body:tt)* }
+        connections {
+            $(
+                $(#[doc = $doc:literal])*
+                $field:ident: $node:ident $kind:ident $($entity:path)=>+, $filter:ty, $order:ty;
+            )*
+        }
+    ) => {
+        $(#[$object_attr])*
+        #[async_graphql::Object]
+        impl $object {
+            $($body)*
+
+            $(
+                $(#[doc = $doc])*
+                #[graphql(complexity = "crate::types::connection_complexity(first, last, child_complexity)")]
+                #[allow(clippy::too_many_arguments, reason = "one argument per GraphQL argument")]
+                async fn $field(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    #[graphql(desc = "Return the first N items (at most 100; default 20).")]
+                    first: Option<i32>,
+                    #[graphql(desc = "Return the items after this cursor.")]
+                    after: Option<String>,
+                    #[graphql(desc = "Return the last N items (at most 100).")]
+                    last: Option<i32>,
+                    #[graphql(desc = "Return the items before this cursor.")]
+                    before: Option<String>,
+                    #[graphql(desc = "Only the items that match.")]
+                    filter: Option<$filter>,
+                    #[graphql(desc = "The order of the items.")]
+                    order_by: Option<$order>,
+                ) -> crate::error::ApiResult<crate::types::Connection<$node>> {
+                    let args = crate::paging::PageArgs { first, after, last, before };
+                    let filter = <$filter as crate::types::FilterInput>::resolve(filter)?;
+                    let sort = <$order as crate::types::OrderInput>::sort(order_by);
+                    object_with_connections!(
+                        @load self, ctx, args, filter, sort, $node, $kind $($entity)=>+
+                    )
+                }
+            )*
+        }
+    };
+    (@load $self:ident, $ctx:ident, $args:ident, $filter:ident, $sort:ident, $node:ident, by $parent:path => $child:path) => {
+        crate::types::load_connection::<$parent, $child, _, _, _>(
+            $ctx,
+            crate::types::Row::row_id($self),
+            $args,
+            $filter,
+            $sort,
+            $node::from,
+        )
+        .await
+    };
+    (@load $self:ident, $ctx:ident, $args:ident, $filter:ident, $sort:ident, $node:ident, roots $entity:path) => {
+        crate::types::load_roots::<$entity, _, _, _>($ctx, $args, $filter, $sort, $node::from).await
+    };
+}
+
+pub(crate) use object_with_connections;
+
+#[cfg(test)]
+mod tests {
+    use crate::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+    /// The page arguments' descriptions are written once, in the macro: they
+    /// must state the page sizes `paging.rs` enforces.
+    #[test]
+    fn page_argument_descriptions_state_the_page_sizes() {
+        let sdl = crate::schema::sdl();
+        let first = format!(
+            "Return the first N items (at most {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE})."
+        );
+        let last = format!("Return the last N items (at most {MAX_PAGE_SIZE}).");
+        assert!(sdl.contains(&first), "{first}");
+        assert!(sdl.contains(&last), "{last}");
     }
 }

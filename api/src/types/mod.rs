@@ -11,14 +11,18 @@ pub mod profile;
 pub mod tag;
 pub mod user;
 
-use async_graphql::{Context, Interface, OutputType};
+use async_graphql::{Context, InputType, Interface, OutputType};
+use entity::user as user_row;
+use entity::{photo as photo_row, post as post_row, profile as profile_row, tag as tag_row};
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::loader::{CountOf, Filter, Loaders, Slice, ToMany, ToOne};
+use crate::loader::{ById, CountOf, Filter, Loaders, Slice, ToMany, ToOne, page_of_roots};
 use crate::paging::{Page, PageArgs, Sort, SortKey};
 
+pub(crate) use connection::object_with_connections;
 pub use connection::{Connection, connection};
+pub use order::OrderInput;
 
 pub use photo::Photo;
 pub use post::Post;
@@ -26,24 +30,88 @@ pub use profile::Profile;
 pub use tag::Tag;
 pub use user::User;
 
-/// An object with a global id, fetchable with `node(id:)`.
-#[derive(Interface)]
-#[graphql(field(
-    name = "id",
-    ty = "async_graphql::ID",
-    desc = "The object's opaque global id."
-))]
-pub enum Node {
+/// Every object with a global id, listed once: `Type.field => entity`, where
+/// `field` holds the row. The list makes the `NodeType` of global ids, the
+/// `Node` interface, `node(id:)`'s dispatch and each type's [`Row`].
+/// (Connection and edge types follow from the node type by their generic
+/// names; orderings sit with each type.)
+macro_rules! node_types {
+    ($( $(#[doc = $doc:literal])* $ty:ident . $field:tt => $entity:path ),+ $(,)?) => {
+        /// The object types that have global ids.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum NodeType {
+            $( $(#[doc = $doc])* $ty, )+
+        }
+
+        impl NodeType {
+            /// Every node type.
+            pub const ALL: &[NodeType] = &[$(NodeType::$ty),+];
+
+            /// The GraphQL type name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( NodeType::$ty => stringify!($ty), )+
+                }
+            }
+        }
+
+        /// An object with a global id, fetchable with `node(id:)`.
+        #[derive(Interface)]
+        #[graphql(field(
+            name = "id",
+            ty = "async_graphql::ID",
+            desc = "The object's opaque global id."
+        ))]
+        pub enum Node {
+            $( $(#[doc = $doc])* $ty($ty), )+
+        }
+
+        $(
+            impl Row for $ty {
+                fn row_id(&self) -> i32 {
+                    self.$field.id
+                }
+            }
+        )+
+
+        /// The object of type `node_type` with row id `row`, through the loaders.
+        pub(crate) async fn load_node(
+            ctx: &Context<'_>,
+            node_type: NodeType,
+            row: i32,
+        ) -> ApiResult<Option<Node>> {
+            Ok(match node_type {
+                $( NodeType::$ty => by_id::<$entity>(ctx, row).await?.map(|m| Node::$ty($ty::from(m))), )+
+            })
+        }
+    };
+}
+
+node_types! {
     /// A user.
-    User(User),
+    User.model => user_row::Entity,
     /// A profile.
-    Profile(Profile),
+    Profile.0 => profile_row::Entity,
     /// A post.
-    Post(Post),
+    Post.0 => post_row::Entity,
     /// A photo.
-    Photo(Photo),
+    Photo.0 => photo_row::Entity,
     /// A tag.
-    Tag(Tag),
+    Tag.0 => tag_row::Entity,
+}
+
+/// A GraphQL object over one table row.
+pub trait Row {
+    /// The row's id: the parent of its relations' connections.
+    fn row_id(&self) -> i32;
+}
+
+/// A list's `filter` input: checked and turned into the filter the loaders apply.
+pub trait FilterInput: InputType {
+    /// The loaders' filter.
+    type Filter;
+    /// The filter `input` asks for (none: everything).
+    fn resolve(input: Option<Self>) -> ApiResult<Self::Filter>;
 }
 
 /// The request's loaders. The HTTP handler attaches them to every request.
@@ -84,8 +152,7 @@ where
     C::Model: FromQueryResult + Send + Sync + Clone,
     F: Filter<C>,
     K: SortKey<C>,
-    N: OutputType + Clone,
-    connection::Edge<N>: OutputType,
+    N: OutputType,
 {
     let slice = slice_of(ctx, &args, filter, sort)?;
     let page = slice.page.clone();
@@ -96,6 +163,40 @@ where
         .gql()?
         .unwrap_or_default();
     Ok(connection(window, &page, sort, wrap))
+}
+
+/// One page of every `E` row: the root lists.
+pub(crate) async fn load_roots<E, F, K, N>(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    filter: F,
+    sort: Sort<K>,
+    wrap: impl Fn(E::Model) -> N,
+) -> ApiResult<Connection<N>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult,
+    F: Filter<E>,
+    K: SortKey<E>,
+{
+    let slice = slice_of::<E, F, K>(ctx, &args, filter, sort)?;
+    let page = slice.page.clone();
+    let db = &loaders(ctx)?.relations.loader().db;
+    let window = page_of_roots::<E, F, K>(db, &slice).await.gql()?;
+    Ok(connection(window, &page, sort, wrap))
+}
+
+/// The row `id` of `E`, batched with every other lookup of `E` in the request.
+pub(crate) async fn by_id<E>(ctx: &Context<'_>, id: i32) -> ApiResult<Option<E::Model>>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: FromQueryResult + Send + Sync + Clone,
+{
+    loaders(ctx)?
+        .relations
+        .load_one(ById::<E>::new(id))
+        .await
+        .gql()
 }
 
 /// Resolves a small to-many relation of the `P` row `parent` as a plain list.

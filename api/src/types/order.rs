@@ -1,9 +1,17 @@
-//! The orderings clients can ask for, one enum of fields per list type.
+//! Orderings: the direction enum, and the macro with which each list type
+//! declares the fields it can be ordered by (next to the type, in its file).
 
-use async_graphql::{Enum, InputObject};
-use entity::{photo, post, tag, user};
+use async_graphql::{Enum, InputType};
 
-use crate::paging::{Sort, SortKey};
+use crate::paging::Sort;
+
+/// A list's `orderBy` input: the sort it asks for.
+pub trait OrderInput: InputType {
+    /// The sort key.
+    type Key;
+    /// The sort `input` asks for, or the list's default.
+    fn sort(input: Option<Self>) -> Sort<Self::Key>;
+}
 
 /// A sort direction.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -24,12 +32,12 @@ macro_rules! order_by {
         { $( $(#[$vdoc:meta])* $variant:ident => $column:ident, $name:literal ),+ $(,)? }
     ) => {
         $(#[$doc])*
-        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $field {
             $( $(#[$vdoc])* $variant, )+
         }
 
-        impl SortKey<$entity::Entity> for $field {
+        impl $crate::paging::SortKey<$entity::Entity> for $field {
             fn column(self) -> $entity::Column {
                 match self {
                     $( $field::$variant => $entity::Column::$column, )+
@@ -43,24 +51,26 @@ macro_rules! order_by {
         }
 
         $(#[$input_doc])*
-        #[derive(InputObject, Debug, Clone, Copy)]
+        #[derive(async_graphql::InputObject, Debug, Clone, Copy)]
         pub struct $input {
             /// The field to order by; ties are broken by creation order.
             pub field: $field,
             /// The direction.
             #[graphql(default)]
-            pub direction: OrderDirection,
+            pub direction: $crate::types::order::OrderDirection,
         }
 
-        impl $input {
-            /// The sort this input asks for, or the list's default.
-            pub fn sort(input: Option<$input>) -> Sort<$field> {
+        impl $crate::types::OrderInput for $input {
+            type Key = $field;
+
+            fn sort(input: Option<$input>) -> $crate::paging::Sort<$field> {
+                use $crate::types::order::OrderDirection;
                 match input {
-                    Some(order) => Sort {
+                    Some(order) => $crate::paging::Sort {
                         key: order.field,
                         descending: order.direction == OrderDirection::Desc,
                     },
-                    None => Sort {
+                    None => $crate::paging::Sort {
                         key: $field::$default,
                         descending: OrderDirection::$default_dir == OrderDirection::Desc,
                     },
@@ -70,62 +80,4 @@ macro_rules! order_by {
     };
 }
 
-order_by!(
-    /// The fields posts can be ordered by.
-    PostOrderField,
-    /// How to order posts (default: newest first).
-    PostOrder,
-    post, default CreatedAt Desc,
-    {
-        /// When the post was written.
-        CreatedAt => CreatedAt, "created_at",
-        /// When the post was last changed.
-        UpdatedAt => UpdatedAt, "updated_at",
-        /// The title, alphabetically.
-        Title => Title, "title",
-    }
-);
-
-order_by!(
-    /// The fields photos can be ordered by.
-    PhotoOrderField,
-    /// How to order photos (default: newest first).
-    PhotoOrder,
-    photo, default CreatedAt Desc,
-    {
-        /// When the photo was published.
-        CreatedAt => CreatedAt, "created_at",
-        /// When the photo was last changed.
-        UpdatedAt => UpdatedAt, "updated_at",
-        /// The file name, alphabetically.
-        Filename => Filename, "filename",
-    }
-);
-
-order_by!(
-    /// The fields users can be ordered by.
-    UserOrderField,
-    /// How to order users (default: oldest account first).
-    UserOrder,
-    user, default CreatedAt Asc,
-    {
-        /// When the user registered.
-        CreatedAt => CreatedAt, "created_at",
-        /// The username, alphabetically.
-        Username => Username, "username",
-    }
-);
-
-order_by!(
-    /// The fields tags can be ordered by.
-    TagOrderField,
-    /// How to order tags (default: by name).
-    TagOrder,
-    tag, default Name Asc,
-    {
-        /// The name, alphabetically.
-        Name => Name, "name",
-        /// When the tag was first used.
-        CreatedAt => CreatedAt, "created_at",
-    }
-);
+pub(crate) use order_by;

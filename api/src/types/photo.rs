@@ -4,8 +4,9 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{photo, tag, user};
 
-use super::order::TagOrderField;
-use super::{Tag, User, load_list, load_one};
+use super::order::order_by;
+use super::tag::TagOrderField;
+use super::{FilterInput, Tag, User, load_list, load_one};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::filter::PhotoFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
@@ -15,6 +16,12 @@ use crate::validate;
 /// A published photo.
 #[derive(Clone, Debug)]
 pub struct Photo(pub photo::Model);
+
+impl From<photo::Model> for Photo {
+    fn from(model: photo::Model) -> Self {
+        Photo(model)
+    }
+}
 
 /// Which photos to list.
 #[derive(InputObject, Debug, Clone, Default)]
@@ -32,9 +39,10 @@ pub struct PhotoFilterInput {
     pub created_after: Option<DateTime<Utc>>,
 }
 
-impl PhotoFilterInput {
-    /// Validates the input into the filter the loaders apply.
-    pub fn resolve(input: Option<PhotoFilterInput>) -> ApiResult<PhotoFilter> {
+impl FilterInput for PhotoFilterInput {
+    type Filter = PhotoFilter;
+
+    fn resolve(input: Option<PhotoFilterInput>) -> ApiResult<PhotoFilter> {
         let Some(input) = input else {
             return Ok(PhotoFilter::default());
         };
@@ -52,6 +60,22 @@ impl PhotoFilterInput {
         })
     }
 }
+
+order_by!(
+    /// The fields photos can be ordered by.
+    PhotoOrderField,
+    /// How to order photos (default: newest first).
+    PhotoOrder,
+    photo, default CreatedAt Desc,
+    {
+        /// When the photo was published.
+        CreatedAt => CreatedAt, "created_at",
+        /// When the photo was last changed.
+        UpdatedAt => UpdatedAt, "updated_at",
+        /// The file name, alphabetically.
+        Filename => Filename, "filename",
+    }
+);
 
 /// A published photo.
 #[Object]

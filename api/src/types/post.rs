@@ -4,7 +4,8 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{post, user};
 
-use super::{User, load_one};
+use super::order::order_by;
+use super::{FilterInput, User, load_one};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::filter::PostFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
@@ -12,6 +13,12 @@ use crate::node::{NodeType, decode_id_of, encode_id};
 /// A blog post.
 #[derive(Clone, Debug)]
 pub struct Post(pub post::Model);
+
+impl From<post::Model> for Post {
+    fn from(model: post::Model) -> Self {
+        Post(model)
+    }
+}
 
 /// Which posts to list.
 #[derive(InputObject, Debug, Clone, Default)]
@@ -27,9 +34,10 @@ pub struct PostFilterInput {
     pub created_after: Option<DateTime<Utc>>,
 }
 
-impl PostFilterInput {
-    /// Validates the input into the filter the loaders apply.
-    pub fn resolve(input: Option<PostFilterInput>) -> ApiResult<PostFilter> {
+impl FilterInput for PostFilterInput {
+    type Filter = PostFilter;
+
+    fn resolve(input: Option<PostFilterInput>) -> ApiResult<PostFilter> {
         let Some(input) = input else {
             return Ok(PostFilter::default());
         };
@@ -46,6 +54,22 @@ impl PostFilterInput {
         })
     }
 }
+
+order_by!(
+    /// The fields posts can be ordered by.
+    PostOrderField,
+    /// How to order posts (default: newest first).
+    PostOrder,
+    post, default CreatedAt Desc,
+    {
+        /// When the post was written.
+        CreatedAt => CreatedAt, "created_at",
+        /// When the post was last changed.
+        UpdatedAt => UpdatedAt, "updated_at",
+        /// The title, alphabetically.
+        Title => Title, "title",
+    }
+);
 
 /// A blog post.
 #[Object]

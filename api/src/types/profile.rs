@@ -12,6 +12,12 @@ use crate::node::{NodeType, encode_id};
 #[derive(Clone, Debug)]
 pub struct Profile(pub profile::Model);
 
+impl From<profile::Model> for Profile {
+    fn from(model: profile::Model) -> Self {
+        Profile(model)
+    }
+}
+
 /// A user's public profile.
 #[Object]
 impl Profile {
