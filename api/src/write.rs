@@ -169,12 +169,7 @@ pub async fn untag_photo(
     if names.is_empty() {
         return Ok(());
     }
-    let tag_ids = tag::Entity::find()
-        .filter(tag::Column::Name.is_in(names.iter().cloned()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.id);
+    let tag_ids = tag_ids(db, names).await?;
     photo_tag::Entity::delete_many()
         .filter(photo_tag::Column::PhotoId.eq(photo_id))
         .filter(photo_tag::Column::TagId.is_in(tag_ids))
@@ -202,13 +197,7 @@ async fn attach_tags(
     .on_conflict_do_nothing_on([tag::Column::Name])
     .exec_without_returning(db)
     .await?;
-    let tag_ids: Vec<i32> = tag::Entity::find()
-        .filter(tag::Column::Name.is_in(names.iter().cloned()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
+    let tag_ids = tag_ids(db, names).await?;
     photo_tag::Entity::insert_many(tag_ids.into_iter().map(|tag_id| photo_tag::ActiveModel {
         photo_id: Set(photo_id),
         tag_id: Set(tag_id),
@@ -218,4 +207,15 @@ async fn attach_tags(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// The ids of the tags named `names` (normalized) that exist.
+async fn tag_ids(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<i32>, DbErr> {
+    Ok(tag::Entity::find()
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect())
 }
