@@ -92,11 +92,17 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> ApiError {
-        match unique_violation_field(&err) {
-            Some(field) => ApiError::Conflict {
+        if let Some(field) = unique_violation_field(&err) {
+            return ApiError::Conflict {
                 field: field.to_owned(),
-            },
-            None => ApiError::Internal(err.to_string()),
+            };
+        }
+        match err.sql_err() {
+            // A write named a row that was deleted meanwhile (its check passed first).
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                ApiError::NotFound("the object this change refers to".into())
+            }
+            _ => ApiError::Internal(err.to_string()),
         }
     }
 }
