@@ -6,6 +6,7 @@
 )]
 
 mod auth;
+mod comments;
 mod constraints;
 mod http;
 mod limits;

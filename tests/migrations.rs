@@ -5,7 +5,15 @@ use api::cli::{MigrateAction, migrate};
 use folio_tests::TestDb;
 use migration::{Migrator, MigratorTrait};
 
-const TABLES: [&str; 6] = ["photo_tags", "photos", "posts", "profiles", "tags", "users"];
+const TABLES: [&str; 7] = [
+    "comments",
+    "photo_tags",
+    "photos",
+    "posts",
+    "profiles",
+    "tags",
+    "users",
+];
 
 fn with_bookkeeping(tables: &[&str]) -> Vec<String> {
     let mut all: Vec<String> = tables.iter().map(|t| t.to_string()).collect();

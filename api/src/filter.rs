@@ -6,7 +6,7 @@
 //! matching is case-insensitive on every backend.
 
 use chrono::{DateTime, Utc};
-use entity::{photo, photo_tag, post, tag, user};
+use entity::{comment, photo, photo_tag, post, tag, user};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement,
 };
@@ -43,6 +43,36 @@ impl Filter<post::Entity> for PostFilter {
             .add_option(
                 self.created_after
                     .map(|at| col(post::Column::CreatedAt).gt(at)),
+            )
+    }
+}
+
+/// Which comments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CommentFilter {
+    /// Written by this user.
+    pub author_id: Option<i32>,
+    /// Written strictly before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Written strictly after this time.
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+impl Filter<comment::Entity> for CommentFilter {
+    fn condition(&self) -> Condition {
+        let col = |c: comment::Column| Expr::col((comment::Entity, c));
+        Condition::all()
+            .add_option(
+                self.author_id
+                    .map(|id| col(comment::Column::AuthorId).eq(id)),
+            )
+            .add_option(
+                self.created_before
+                    .map(|at| col(comment::Column::CreatedAt).lt(at)),
+            )
+            .add_option(
+                self.created_after
+                    .map(|at| col(comment::Column::CreatedAt).gt(at)),
             )
     }
 }

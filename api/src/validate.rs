@@ -244,7 +244,8 @@ mod described_limits {
     #[test]
     fn the_schema_states_the_limits_validation_checks() {
         let sdl = crate::schema::sdl();
-        let cases: [(&str, &str, Length); 17] = [
+        let cases: [(&str, &str, Length); 18] = [
+            ("Comment", "body", limits::COMMENT_BODY),
             ("RegisterInput", "username", limits::USERNAME),
             ("RegisterInput", "password", limits::PASSWORD),
             ("User", "username", limits::USERNAME),

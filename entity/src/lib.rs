@@ -6,6 +6,7 @@
 //! validation, no GraphQL. The doc comments on models and columns are the
 //! descriptions the GraphQL schema shows.
 
+pub mod comment;
 pub mod limits;
 pub mod photo;
 pub mod photo_tag;
@@ -17,6 +18,7 @@ pub mod user;
 
 /// The entities under short names: `use entity::prelude::*;` then `User::find()`.
 pub mod prelude {
+    pub use crate::comment::Entity as Comment;
     pub use crate::photo::Entity as Photo;
     pub use crate::photo_tag::Entity as PhotoTag;
     pub use crate::post::Entity as Post;

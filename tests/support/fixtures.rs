@@ -1,7 +1,7 @@
 //! Rows for tests to stand on, inserted through the entities as an
 //! application would, so that their `ActiveModelBehavior` runs.
 
-use entity::{photo, photo_tag, post, profile, tag, user};
+use entity::{comment, photo, photo_tag, post, profile, tag, user};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 /// Inserts a user named `username` with the e-mail `USERNAME@example.com`.
@@ -94,6 +94,23 @@ pub async fn tag_photo(
     photo_tag::ActiveModel {
         photo_id: Set(photo.id),
         tag_id: Set(tag.id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Inserts a comment by `author` on `post`.
+pub async fn comment(
+    db: &impl ConnectionTrait,
+    post: &post::Model,
+    author: &user::Model,
+    body: &str,
+) -> Result<comment::Model, DbErr> {
+    comment::ActiveModel {
+        post_id: Set(post.id),
+        author_id: Set(author.id),
+        body: Set(body.to_owned()),
         ..Default::default()
     }
     .insert(db)

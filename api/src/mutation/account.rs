@@ -152,7 +152,7 @@ impl AccountMutation {
         Ok(Profile(saved))
     }
 
-    /// Deletes the signed-in user's account with its profile, posts and photos.
+    /// Deletes the signed-in user's account with its profile, posts, photos and comments.
     async fn delete_viewer(&self, ctx: &Context<'_>) -> ApiResult<DeletePayload> {
         let viewer = viewer_id(ctx)?;
         if !write::delete::<user::Entity>(db(ctx)?, viewer)

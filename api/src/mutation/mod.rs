@@ -8,6 +8,7 @@
 //! their caches.
 
 mod account;
+mod comment;
 mod photo;
 mod post;
 
@@ -27,6 +28,7 @@ pub struct Mutation(
     account::AccountMutation,
     post::PostMutation,
     photo::PhotoMutation,
+    comment::CommentMutation,
 );
 
 /// The id of what was deleted.

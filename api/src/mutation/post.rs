@@ -79,7 +79,7 @@ impl PostMutation {
         Ok(Post(write::update(db(ctx)?, changed).await.gql()?))
     }
 
-    /// Deletes a post of the signed-in user's.
+    /// Deletes a post of the signed-in user's, with its comments.
     async fn delete_post(
         &self,
         ctx: &Context<'_>,

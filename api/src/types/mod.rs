@@ -3,6 +3,7 @@
 //! and the generic loader that serves it, through the helpers below; no
 //! resolver builds SQL.
 
+pub mod comment;
 pub mod connection;
 pub mod order;
 pub mod photo;
@@ -12,7 +13,7 @@ pub mod tag;
 pub mod user;
 
 use async_graphql::{Context, InputType, Interface, OutputType};
-use entity::user as user_row;
+use entity::{comment as comment_row, user as user_row};
 use entity::{photo as photo_row, post as post_row, profile as profile_row, tag as tag_row};
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
@@ -24,6 +25,7 @@ pub(crate) use connection::object_with_connections;
 pub use connection::{Connection, connection};
 pub use order::OrderInput;
 
+pub use comment::Comment;
 pub use photo::Photo;
 pub use post::Post;
 pub use profile::Profile;
@@ -98,6 +100,8 @@ node_types! {
     Photo.0 => photo_row::Entity,
     /// A tag.
     Tag.0 => tag_row::Entity,
+    /// A comment.
+    Comment.0 => comment_row::Entity,
 }
 
 /// A GraphQL object over one table row.

@@ -1,11 +1,12 @@
 //! `Post`: a blog post and its author.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject};
 use chrono::{DateTime, Utc};
-use entity::{post, user};
+use entity::{comment, post, user};
 
+use super::comment::{CommentFilterInput, CommentOrder};
 use super::order::order_by;
-use super::{FilterInput, User, load_one};
+use super::{Comment, FilterInput, User, load_count, load_one, object_with_connections};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::filter::PostFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
@@ -71,45 +72,55 @@ order_by!(
     }
 );
 
-/// A blog post.
-#[Object]
-impl Post {
-    /// The post's opaque global id.
-    pub async fn id(&self) -> ID {
-        encode_id(NodeType::Post, self.0.id)
-    }
+object_with_connections! {
+    /// A blog post.
+    impl Post {
+        /// The post's opaque global id.
+        pub async fn id(&self) -> ID {
+            encode_id(NodeType::Post, self.0.id)
+        }
 
-    /// The post's row id.
-    async fn database_id(&self) -> i32 {
-        self.0.id
-    }
+        /// The post's row id.
+        async fn database_id(&self) -> i32 {
+            self.0.id
+        }
 
-    /// The title: 1 to 200 characters.
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
+        /// The title: 1 to 200 characters.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
 
-    /// The text of the post.
-    async fn body(&self) -> &str {
-        &self.0.body
-    }
+        /// The text of the post.
+        async fn body(&self) -> &str {
+            &self.0.body
+        }
 
-    /// When the post was written (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
+        /// When the post was written (UTC).
+        async fn created_at(&self) -> DateTime<Utc> {
+            self.0.created_at
+        }
 
-    /// When the post was last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
+        /// When the post was last changed (UTC).
+        async fn updated_at(&self) -> DateTime<Utc> {
+            self.0.updated_at
+        }
 
-    /// The user who wrote the post.
-    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        load_one::<post::Entity, user::Entity>(ctx, &self.0)
-            .await?
-            .map(User::from)
-            .ok_or_else(|| ApiError::Internal(format!("post {} has no author", self.0.id)))
-            .gql()
+        /// The user who wrote the post.
+        async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
+            load_one::<post::Entity, user::Entity>(ctx, &self.0)
+                .await?
+                .map(User::from)
+                .ok_or_else(|| ApiError::Internal(format!("post {} has no author", self.0.id)))
+                .gql()
+        }
+
+        /// How many comments the post has.
+        async fn comment_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+            load_count::<post::Entity, comment::Entity>(ctx, self.0.id).await
+        }
+    }
+    connections {
+        /// The comments on the post, oldest first unless `orderBy` says otherwise.
+        comments: Comment by post::Entity => comment::Entity, CommentFilterInput, CommentOrder;
     }
 }

@@ -2,12 +2,15 @@
 
 use async_graphql::{Context, ID, InputObject};
 use chrono::{DateTime, Utc};
-use entity::{photo, post, profile, user};
+use entity::{comment, photo, post, profile, user};
 
+use super::comment::{CommentFilterInput, CommentOrder};
 use super::order::order_by;
 use super::photo::{PhotoFilterInput, PhotoOrder};
 use super::post::{PostFilterInput, PostOrder};
-use super::{FilterInput, Photo, Post, Profile, load_count, load_one, object_with_connections};
+use super::{
+    Comment, FilterInput, Photo, Post, Profile, load_count, load_one, object_with_connections,
+};
 use crate::error::ApiResult;
 use crate::filter::UserFilter;
 use crate::node::{NodeType, encode_id};
@@ -124,5 +127,7 @@ object_with_connections! {
         posts: Post by user::Entity => post::Entity, PostFilterInput, PostOrder;
         /// The photos the user published, newest first unless `orderBy` says otherwise.
         photos: Photo by user::Entity => photo::Entity, PhotoFilterInput, PhotoOrder;
+        /// The comments the user wrote, oldest first unless `orderBy` says otherwise.
+        comments: Comment by user::Entity => comment::Entity, CommentFilterInput, CommentOrder;
     }
 }

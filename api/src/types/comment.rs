@@ -1,0 +1,112 @@
+//! `Comment`: what a user writes under a post.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{comment, post, user};
+
+use super::order::order_by;
+use super::{FilterInput, Post, User, load_one};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::filter::CommentFilter;
+use crate::node::{NodeType, decode_id_of, encode_id};
+
+/// A comment on a post.
+#[derive(Clone, Debug)]
+pub struct Comment(pub comment::Model);
+
+impl From<comment::Model> for Comment {
+    fn from(model: comment::Model) -> Self {
+        Comment(model)
+    }
+}
+
+/// Which comments to list.
+#[derive(InputObject, Debug, Clone, Default)]
+#[graphql(name = "CommentFilter")]
+pub struct CommentFilterInput {
+    /// Only comments by this user (a `User` id).
+    pub author_id: Option<ID>,
+    /// Only comments written strictly before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only comments written strictly after this time.
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+impl FilterInput for CommentFilterInput {
+    type Filter = CommentFilter;
+
+    fn resolve(input: Option<CommentFilterInput>) -> ApiResult<CommentFilter> {
+        let input = input.unwrap_or_default();
+        let author_id = input
+            .author_id
+            .map(|id| decode_id_of(&id, NodeType::User, "filter.authorId"))
+            .transpose()
+            .gql()?;
+        Ok(CommentFilter {
+            author_id,
+            created_before: input.created_before,
+            created_after: input.created_after,
+        })
+    }
+}
+
+order_by!(
+    /// The fields comments can be ordered by.
+    CommentOrderField,
+    /// How to order comments (default: oldest first, as a thread reads).
+    CommentOrder,
+    comment, default CreatedAt Asc,
+    {
+        /// When the comment was written.
+        CreatedAt => CreatedAt, "created_at",
+        /// When the comment was last changed.
+        UpdatedAt => UpdatedAt, "updated_at",
+    }
+);
+
+/// A comment on a post.
+#[Object]
+impl Comment {
+    /// The comment's opaque global id.
+    pub async fn id(&self) -> ID {
+        encode_id(NodeType::Comment, self.0.id)
+    }
+
+    /// The comment's row id.
+    async fn database_id(&self) -> i32 {
+        self.0.id
+    }
+
+    /// The text: 1 to 2,000 characters.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// When the comment was written (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the comment was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The user who wrote the comment.
+    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        load_one::<comment::Entity, user::Entity>(ctx, &self.0)
+            .await?
+            .map(User::from)
+            .ok_or_else(|| ApiError::Internal(format!("comment {} has no author", self.0.id)))
+            .gql()
+    }
+
+    /// The post the comment is on.
+    async fn post(&self, ctx: &Context<'_>) -> ApiResult<Post> {
+        load_one::<comment::Entity, post::Entity>(ctx, &self.0)
+            .await?
+            .map(Post::from)
+            .ok_or_else(|| ApiError::Internal(format!("comment {} has no post", self.0.id)))
+            .gql()
+    }
+}
