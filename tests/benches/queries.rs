@@ -1,91 +1,421 @@
-//! A load run of Folio's nested queries against the real server.
+//! A load run of Folio's nested queries against the real server, on every
+//! backend, next to PostgreSQL's own floor.
 //!
 //! `cargo bench -p folio-tests --bench queries` seeds 1,000 users × (20 posts,
-//! 10 photos), 500 tags and 5 tags per photo into a fresh database (SQLite, or
-//! the server `FOLIO_TEST_DATABASE_URL` names), starts `folio`'s app on
-//! 127.0.0.1, and for each query and each concurrency prints requests per
-//! second, p50/p99 latency and SQL statements per request. Each run is bounded
-//! by `FOLIO_BENCH_SECONDS` (default 5) and talks to 127.0.0.1 only.
+//! 10 photos), 500 tags and 5 tags per photo into a fresh database on SQLite,
+//! PostgreSQL and MariaDB in turn (a server that cannot be reached is skipped
+//! with a line saying so), starts `folio serve` as a process of its own (this
+//! benchmark binary, re-run in server mode: the same code as `folio`, built
+//! with the same optimizations), and for each query at concurrency 8 and 32
+//! prints requests per second, p50/p99 latency, SQL statements per request,
+//! the server's CPU time per request (from `/proc`), its peak RSS, and on
+//! PostgreSQL the throughput of `pgbench` running the minimal SQL of the same
+//! request (the SPEC's yardstick) on the same data, with the ratio.
+//!
+//! Settings: `FOLIO_BENCH_SECONDS` (each run's length, default 5),
+//! `FOLIO_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432`),
+//! `FOLIO_BENCH_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`),
+//! `FOLIO_BENCH_BACKENDS` (comma-separated subset of `sqlite,postgres,mysql`).
+//! It talks to 127.0.0.1 only, and every run is bounded in time.
 
 #![allow(
     clippy::unwrap_used,
     reason = "a benchmark stops loudly at the first failure"
 )]
 
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use folio_tests::TestApp;
+use clap::Parser;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 
-const QUERIES: &[(&str, &str)] = &[
+/// (name, query, the minimal SQL of the same request for pgbench, in which
+/// `:users`, `:photos`, `:tags` and `:owners` stand for the ids the previous
+/// level returned)
+const QUERIES: &[(&str, &str, &str)] = &[
     (
         "users(50) → profile, 10 newest posts",
         "{ users(first: 50) { nodes { username profile { bio } posts(first: 10) { nodes { title } } } } }",
+        "SELECT id, username, created_at, updated_at FROM users ORDER BY created_at, id LIMIT 51;
+SELECT * FROM profiles WHERE user_id IN (:users);
+SELECT * FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY author_id ORDER BY created_at DESC, id DESC) rn
+  FROM posts p WHERE author_id IN (:users)) w WHERE rn <= 11 ORDER BY author_id, rn;",
     ),
     (
         "photos(100) → tags",
         "{ photos(first: 100) { nodes { filename tags { name } } } }",
+        "SELECT id, owner_id, filename, caption, created_at, updated_at FROM photos ORDER BY created_at DESC, id DESC LIMIT 101;
+SELECT t.*, pt.photo_id FROM tags t JOIN photo_tags pt ON pt.tag_id = t.id WHERE pt.photo_id IN (:photos) ORDER BY pt.photo_id, t.name;",
     ),
     (
         "tags(10) → 10 newest photos → owner → 3 newest posts",
         "{ tags(first: 10) { nodes { name photos(first: 10) { nodes { filename owner { username posts(first: 3) { nodes { title } } } } } } } }",
+        "SELECT * FROM tags ORDER BY name, id LIMIT 11;
+SELECT * FROM (SELECT p.*, pt.tag_id, ROW_NUMBER() OVER (PARTITION BY pt.tag_id ORDER BY p.created_at DESC, p.id DESC) rn
+  FROM photos p JOIN photo_tags pt ON pt.photo_id = p.id WHERE pt.tag_id IN (:tags)) w WHERE rn <= 11 ORDER BY tag_id, rn;
+SELECT id, username, created_at, updated_at FROM users WHERE id IN (:owners);
+SELECT * FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY author_id ORDER BY created_at DESC, id DESC) rn
+  FROM posts p WHERE author_id IN (:owners)) w WHERE rn <= 4 ORDER BY author_id, rn;",
     ),
 ];
 
-#[tokio::main]
-async fn main() {
-    let seconds: u64 = std::env::var("FOLIO_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+/// The ids the minimal SQL stands on, as the GraphQL request finds them.
+const ID_QUERIES: &[(&str, &str)] = &[
+    (":users", "SELECT id FROM users ORDER BY created_at, id LIMIT 50"),
+    (":photos", "SELECT id FROM photos ORDER BY created_at DESC, id DESC LIMIT 100"),
+    (":tags", "SELECT id FROM tags ORDER BY name, id LIMIT 10"),
+    (
+        ":owners",
+        "SELECT DISTINCT owner_id FROM photos WHERE id IN (SELECT photo_id FROM (SELECT pt.photo_id,
+           ROW_NUMBER() OVER (PARTITION BY pt.tag_id ORDER BY p.created_at DESC, p.id DESC) rn
+           FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
+           WHERE pt.tag_id IN (SELECT id FROM (SELECT id FROM tags ORDER BY name, id LIMIT 10) t)) w WHERE rn <= 10)",
+    ),
+];
+
+const CONCURRENCIES: [usize; 2] = [8, 32];
+const SERVER_MODE: &str = "FOLIO_BENCH_SERVER";
+
+fn main() {
+    // Server mode: this very binary, re-run as `folio serve`.
+    if std::env::var_os(SERVER_MODE).is_some() {
+        let args: Vec<String> = std::env::args().skip_while(|a| a != "--").skip(1).collect();
+        let cli = api::cli::Cli::parse_from(std::iter::once("folio".to_owned()).chain(args));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(api::cli::run(cli)).unwrap();
+        return;
+    }
+    tokio::runtime::Runtime::new().unwrap().block_on(bench());
+}
+
+async fn bench() {
+    let seconds: u64 = env_or("FOLIO_BENCH_SECONDS", "5").parse().unwrap_or(5);
+    let wanted = env_or("FOLIO_BENCH_BACKENDS", "sqlite,postgres,mysql");
+    let backends = [
+        ("sqlite", None),
+        (
+            "postgres",
+            Some(env_or(
+                "FOLIO_BENCH_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432",
+            )),
+        ),
+        (
+            "mysql",
+            Some(env_or(
+                "FOLIO_BENCH_MYSQL_URL",
+                "mysql://root@127.0.0.1:3306",
+            )),
+        ),
+    ];
+    println!(
+        "{:<9} {:<52} {:>4} {:>7} {:>7} {:>7} {:>5} {:>8} {:>8} {:>8} {:>6}",
+        "backend",
+        "query",
+        "conc",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "stmts",
+        "cpu µs",
+        "rss MiB",
+        "floor",
+        "ratio"
+    );
+    for (name, server) in backends {
+        if !wanted.split(',').any(|w| w.trim() == name) {
+            continue;
+        }
+        let scratch = match BenchDb::create(name, server.as_deref()).await {
+            Ok(db) => db,
+            Err(err) => {
+                println!("{name:<9} skipped: {err}");
+                continue;
+            }
+        };
+        run_backend(name, &scratch, seconds).await;
+        scratch.drop_database().await;
+    }
+}
+
+async fn run_backend(backend: &str, scratch: &BenchDb, seconds: u64) {
     let started = Instant::now();
-    let app = Arc::new(TestApp::seeded(&api::seed::SeedOptions::default()).await);
-    println!(
-        "seeded 1000 users × (20 posts, 10 photos), 500 tags, 5 per photo on {:?} in {:.1?}",
-        app.db.backend(),
-        started.elapsed()
-    );
-    println!(
-        "{:<55} {:>4} {:>9} {:>9} {:>9} {:>6}",
-        "query", "conc", "req/s", "p50 ms", "p99 ms", "stmts"
-    );
-    for (name, query) in QUERIES {
-        // One request alone gives the statement count, and checks the answer.
-        app.db.reset_statement_count();
-        let body = post(&app, query).await;
+    let db = Database::connect(&scratch.url).await.unwrap();
+    {
+        use migration::MigratorTrait;
+        migration::Migrator::up(&db, None).await.unwrap();
+    }
+    api::seed::seed(&db, &api::seed::SeedOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    eprintln!("{backend}: seeded in {:.1?}", started.elapsed());
+    let statements = statements_per_query(&scratch.url).await;
+    let floors = if backend == "postgres" {
+        pgbench_floors(&db, &scratch.url, seconds).await
+    } else {
+        Vec::new()
+    };
+    db.close().await.ok();
+
+    let server = ServerProcess::start(&scratch.url);
+    let client = reqwest::Client::new();
+    for (q, (name, query, _)) in QUERIES.iter().enumerate() {
+        let body = post(&client, &server.url, query).await;
         assert!(body.get("errors").is_none(), "{name}: {body}");
-        let statements = app.db.statement_count();
-        for concurrency in [8, 32] {
-            let (count, mut latencies, elapsed) = load(
-                app.clone(),
+        for (c, concurrency) in CONCURRENCIES.into_iter().enumerate() {
+            let cpu_before = server.cpu_time();
+            let run = load(
+                &client,
+                &server.url,
                 query,
                 concurrency,
                 Duration::from_secs(seconds),
             )
             .await;
-            latencies.sort_unstable();
-            let pct = |p: f64| {
-                let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-                latencies[i].as_secs_f64() * 1000.0
-            };
+            let cpu = server.cpu_time() - cpu_before;
+            let rate = run.count as f64 / run.elapsed.as_secs_f64();
+            let floor = floors.get(q * CONCURRENCIES.len() + c).copied();
             println!(
-                "{:<55} {:>4} {:>9.0} {:>9.2} {:>9.2} {:>6}",
+                "{:<9} {:<52} {:>4} {:>7.0} {:>7.2} {:>7.2} {:>5} {:>8.0} {:>8.1} {:>8} {:>6}",
+                backend,
                 name,
                 concurrency,
-                count as f64 / elapsed.as_secs_f64(),
-                pct(0.50),
-                pct(0.99),
-                statements
+                rate,
+                run.percentile(0.50),
+                run.percentile(0.99),
+                statements[q],
+                cpu.as_secs_f64() * 1e6 / run.count.max(1) as f64,
+                server.peak_rss_mib(),
+                floor.map_or("-".to_owned(), |f| format!("{f:.0}")),
+                floor.map_or("-".to_owned(), |f| format!("{:.0}%", rate / f * 100.0)),
             );
         }
     }
 }
 
-async fn post(app: &TestApp, query: &str) -> Value {
-    app.client
-        .post(app.url("/graphql"))
+/// How many SQL statements each query takes, counted on an in-process server
+/// over a connection that counts them.
+async fn statements_per_query(url: &str) -> Vec<usize> {
+    let mut db = Database::connect(url).await.unwrap();
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = counter.clone();
+    db.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+    let config = api::config::ServerConfig {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..api::config::ServerConfig::default()
+    };
+    let server = api::server::Server::build(db, &config).await.unwrap();
+    let url = format!("http://{}/graphql", server.address());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let mut counts = Vec::new();
+    for (_, query, _) in QUERIES {
+        counter.store(0, Ordering::SeqCst);
+        post(&client, &url, query).await;
+        counts.push(counter.load(Ordering::SeqCst));
+    }
+    let _ = stop.send(());
+    counts
+}
+
+/// pgbench's transactions per second for each query's minimal SQL, at each
+/// concurrency, in `QUERIES` order; empty when pgbench is not there.
+async fn pgbench_floors(db: &DatabaseConnection, url: &str, seconds: u64) -> Vec<f64> {
+    if Command::new("pgbench").arg("--version").output().is_err() {
+        eprintln!("pgbench not found: no floor");
+        return Vec::new();
+    }
+    let mut ids = Vec::new();
+    for (placeholder, sql) in ID_QUERIES {
+        let rows = db
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, *sql))
+            .await
+            .unwrap();
+        let list: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get_by_index::<i32>(0).unwrap().to_string())
+            .collect();
+        ids.push((*placeholder, list.join(",")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut floors = Vec::new();
+    for (q, (_, _, sql)) in QUERIES.iter().enumerate() {
+        let mut script = (*sql).to_owned();
+        for (placeholder, list) in &ids {
+            script = script.replace(placeholder, list);
+        }
+        let path = dir.path().join(format!("q{q}.sql"));
+        std::fs::write(&path, script).unwrap();
+        for concurrency in CONCURRENCIES {
+            let output = Command::new("pgbench")
+                .args(["-n", "-M", "prepared", "-j", "2"])
+                .args(["-c", &concurrency.to_string(), "-T", &seconds.to_string()])
+                .arg("-f")
+                .arg(&path)
+                .arg(url)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stdout);
+            let tps = text
+                .lines()
+                .find(|l| l.starts_with("tps"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(f64::NAN);
+            floors.push(tps);
+        }
+    }
+    floors
+}
+
+/// A database of the benchmark's own on a backend, dropped at the end.
+struct BenchDb {
+    url: String,
+    server: Option<String>,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl BenchDb {
+    async fn create(backend: &str, server: Option<&str>) -> Result<BenchDb, String> {
+        let name = format!("folio_bench_{}", std::process::id());
+        let Some(server) = server else {
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            );
+            return Ok(BenchDb {
+                url,
+                server: None,
+                name,
+                _dir: Some(dir),
+            });
+        };
+        let admin = Database::connect(server)
+            .await
+            .map_err(|e| format!("{backend} at {server} is not reachable: {e}"))?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        admin.close().await.ok();
+        let mut url = url::Url::parse(server).map_err(|e| e.to_string())?;
+        url.set_path(&format!("/{name}"));
+        Ok(BenchDb {
+            url: url.to_string(),
+            server: Some(server.to_owned()),
+            name,
+            _dir: None,
+        })
+    }
+
+    async fn drop_database(&self) {
+        let Some(server) = &self.server else { return };
+        if let Ok(admin) = Database::connect(server).await {
+            let force = if admin.get_database_backend() == DbBackend::Postgres {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {}{force}", self.name))
+                .await;
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// `folio serve` as a child process, on a free port of 127.0.0.1.
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start(database_url: &str) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(std::env::current_exe().unwrap())
+            .env(SERVER_MODE, "1")
+            .env("RUST_LOG", "warn")
+            .env(
+                "FOLIO_JWT_SECRET",
+                "a benchmark secret of at least thirty-two bytes",
+            )
+            .args(["--", "serve", "--no-migrate"])
+            .args([
+                "--database-url",
+                database_url,
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = ServerProcess {
+            child,
+            url: format!("http://127.0.0.1:{port}/graphql"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the benchmark server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// User plus system CPU time the server has used so far.
+    fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // Linux reports these in USER_HZ, 100 per second on every architecture it runs on here.
+        Duration::from_millis(ticks * 10)
+    }
+
+    /// The largest resident set the server has had, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+async fn post(client: &reqwest::Client, url: &str, query: &str) -> Value {
+    client
+        .post(url)
         .json(&json!({ "query": query }))
         .send()
         .await
@@ -95,25 +425,40 @@ async fn post(app: &TestApp, query: &str) -> Value {
         .unwrap()
 }
 
+struct Run {
+    count: usize,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn percentile(&self, p: f64) -> f64 {
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies
+            .get(i)
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    }
+}
+
 /// `concurrency` clients send `query` back to back for `duration`.
 async fn load(
-    app: Arc<TestApp>,
+    client: &reqwest::Client,
+    url: &str,
     query: &'static str,
     concurrency: usize,
     duration: Duration,
-) -> (usize, Vec<Duration>, Duration) {
+) -> Run {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (app, stop) = (app.clone(), stop.clone());
+            let (client, url, stop) = (client.clone(), url.to_owned(), stop.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let sent = Instant::now();
-                    let response = app
-                        .client
-                        .post(app.url("/graphql"))
+                    let response = client
+                        .post(&url)
                         .json(&json!({ "query": query }))
                         .send()
                         .await
@@ -128,10 +473,14 @@ async fn load(
         .collect();
     tokio::time::sleep(duration).await;
     stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
+    let mut latencies = Vec::new();
     for worker in workers {
-        all.extend(worker.await.unwrap());
+        latencies.extend(worker.await.unwrap());
     }
-    let elapsed = started.elapsed();
-    (all.len(), all, elapsed)
+    latencies.sort_unstable();
+    Run {
+        count: latencies.len(),
+        latencies,
+        elapsed: started.elapsed(),
+    }
 }
