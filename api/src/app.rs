@@ -217,21 +217,12 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
 
 /// Whether the operation `request` would run is a mutation (GET may only read).
 fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    use async_graphql::parser::types::OperationType;
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false; // Parse errors are reported by the executor.
     };
-    let chosen = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    chosen.is_some_and(|operation| operation.ty == OperationType::Mutation)
+    crate::schema::operation_to_run(&document, request.operation_name.as_deref())
+        .is_some_and(|operation| operation.ty == OperationType::Mutation)
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

@@ -8,24 +8,20 @@
 
 use async_graphql::Value;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned};
 use std::collections::HashMap;
 
-/// Re-orders `data` by the selection sets of the operation `operation_name`
-/// (or the only one) of `query`. Leaves `data` as it is if `query` does not parse.
+/// Re-orders `data` by the selection sets of the operation of `query` that
+/// ran ([`crate::schema::operation_to_run`]). Leaves `data` as it is if
+/// `query` does not parse or no operation ran.
 pub fn order_response(data: &mut Value, query: &str, operation_name: Option<&str>) {
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return;
     };
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next(),
-    };
-    if let Some(operation) = operation {
-        let sets = vec![&operation.node.selection_set.node];
+    if let Some(operation) = crate::schema::operation_to_run(&document, operation_name) {
+        let sets = vec![&operation.selection_set.node];
         order_value(data, &sets, &document);
     }
 }

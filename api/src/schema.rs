@@ -1,5 +1,6 @@
-//! Builds the async-graphql schema: the root objects, and the limits every
-//! request is checked against before it runs.
+//! Builds the async-graphql schema: the root objects, the limits every
+//! request is checked against before it runs, and the rule for which of a
+//! document's operations a request runs.
 //!
 //! Nothing per request lives here: the HTTP handler attaches the viewer and a
 //! fresh set of loaders to each request. Limit violations and malformed
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
 };
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
 use async_graphql::{
     EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError, ServerResult,
     ValidationResult, Variables,
@@ -64,6 +65,32 @@ pub fn sdl() -> String {
         std::time::Duration::ZERO,
     ));
     build(QueryLimits::default(), unused).sdl_with_options(SDLExportOptions::new().sorted_fields())
+}
+
+/// The operation of `document` that a request naming `operation_name` runs:
+/// the operation of that name, or, when no name is given, the document's only
+/// operation. `None` when there is no such operation (an unknown name, a name
+/// for a document whose one operation is anonymous, or several operations and
+/// no name); the executor then answers with an error and runs nothing.
+///
+/// This is async-graphql 7.2.1's own rule (`prepare_request` in its
+/// `schema.rs`), written once here for everything that must agree with what
+/// the executor runs: the HTTP handler's "GET never runs a mutation" and the
+/// response's field order.
+pub fn operation_to_run<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Single(operation), None) => Some(operation),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.map(|operation| &operation.node)
 }
 
 /// The extension that checks [`QueryLimits`] and codes parse and validation errors.
@@ -179,4 +206,61 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
         .map(|f| walk(&f.node.selection_set.node))
         .sum();
     operations + fragments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::types::OperationType;
+
+    /// The operation `query` runs under `name`, as the executor would pick it.
+    fn chosen(query: &str, name: Option<&str>) -> Option<OperationType> {
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        operation_to_run(&document, name).map(|operation| operation.ty)
+    }
+
+    #[test]
+    fn the_operation_to_run_is_the_named_one_or_the_only_one() {
+        use OperationType::{Mutation, Query};
+        assert_eq!(chosen("{ a }", None), Some(Query));
+        assert_eq!(chosen("mutation { a }", None), Some(Mutation));
+        assert_eq!(chosen("mutation M { a }", None), Some(Mutation));
+        assert_eq!(
+            chosen("query Q { a } mutation M { a }", Some("M")),
+            Some(Mutation)
+        );
+        assert_eq!(
+            chosen("query Q { a } mutation M { a }", Some("Q")),
+            Some(Query)
+        );
+        // The executor refuses these, so nothing runs.
+        assert_eq!(chosen("query Q { a } mutation M { a }", None), None);
+        assert_eq!(chosen("query Q { a } mutation M { a }", Some("X")), None);
+        assert_eq!(chosen("mutation { a }", Some("M")), None);
+        // Several anonymous operations do not parse at all.
+        assert_eq!(chosen("{ a } mutation { a }", None), None);
+    }
+
+    #[tokio::test]
+    async fn the_executor_runs_exactly_what_the_rule_chooses() {
+        let tokens = Arc::new(Tokens::new(
+            b"tests sign nothing",
+            std::time::Duration::ZERO,
+        ));
+        let schema = build(QueryLimits::default(), tokens);
+        for (query, name) in [
+            ("{ __typename }", None),
+            ("{ __typename }", Some("Q")),
+            ("query Q { __typename }", None),
+            ("query Q { __typename }", Some("R")),
+            ("query Q { __typename } query R { __typename }", None),
+            ("query Q { __typename } query R { __typename }", Some("R")),
+        ] {
+            let chosen = chosen(query, name).is_some();
+            let mut request = async_graphql::Request::new(query);
+            request.operation_name = name.map(str::to_owned);
+            let ran = schema.execute(request).await.is_ok();
+            assert_eq!(chosen, ran, "{query} as {name:?}");
+        }
+    }
 }
