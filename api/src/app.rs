@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_graphql_axum::GraphQLRequest;
 use axum::Router;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use migration::{Migrator, MigratorTrait};
@@ -90,11 +90,15 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// Runs one GraphQL request with a fresh set of loaders and the caller's identity.
-async fn execute(state: &AppState, headers: &HeaderMap, request: GraphQLRequest) -> Response {
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
     let response = match viewer(state, headers) {
         Ok(viewer) => {
             let (loaders, batches) = Loaders::new(state.db.clone());
-            let request = request.into_inner().data(loaders).data(viewer);
+            let request = request.data(loaders).data(viewer);
             let (query, operation) = (request.query.clone(), request.operation_name.clone());
             let mut response = batches.run(state.schema.execute(request)).await;
             crate::ordering::order_response(&mut response.data, &query, operation.as_deref());
@@ -187,32 +191,66 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         )
             .into_response();
     }
-    match GraphQLRequest::from_request(request, &state).await {
-        Ok(graphql) => execute(&state, &headers, graphql).await,
+    match <GraphQLRequest>::from_request(request, &state).await {
+        Ok(graphql) => execute(&state, &headers, graphql.into_inner()).await,
         Err(rejection) => rejection.into_response(),
     }
 }
 
+/// The parameters of a GraphQL request sent with GET, named as the
+/// GraphQL-over-HTTP spec names them. (async-graphql-axum 7.2.1 reads
+/// `operation_name` instead of `operationName`, so it would run a GET's
+/// document as if no operation had been named.)
+#[derive(Debug, serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    /// A JSON object, as text.
+    variables: Option<String>,
+    /// A JSON object, as text.
+    extensions: Option<String>,
+}
+
+impl GetParams {
+    fn into_request(self) -> Result<async_graphql::Request, serde_json::Error> {
+        let mut request = async_graphql::Request::new(self.query.unwrap_or_default());
+        request.operation_name = self.operation_name;
+        if let Some(variables) = self.variables {
+            request.variables = serde_json::from_str(&variables)?;
+        }
+        if let Some(extensions) = self.extensions {
+            request.extensions = serde_json::from_str(&extensions)?;
+        }
+        Ok(request)
+    }
+}
+
 /// A browser asking for a page gets GraphiQL; anything else is a GraphQL request.
-async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
-    let has_query = request
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("query=")));
-    if !has_query && accepts_html(request.headers()) {
+async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let params = match Query::<GetParams>::try_from_uri(&uri) {
+        Ok(Query(params)) => params,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if params.query.is_none() && accepts_html(&headers) {
         return crate::graphiql::page("/graphql");
     }
-    let headers = request.headers().clone();
-    match GraphQLRequest::from_request(request, &state).await {
-        Ok(graphql) if is_mutation(&graphql.0) => (
+    let request = match params.into_request() {
+        Ok(request) => request,
+        Err(err) => {
+            let message = format!("`variables` and `extensions` must be JSON objects: {err}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    if is_mutation(&request) {
+        return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
             "mutations are sent with POST",
         )
-            .into_response(),
-        Ok(graphql) => execute(&state, &headers, graphql).await,
-        Err(rejection) => rejection.into_response(),
+            .into_response();
     }
+    execute(&state, &headers, request).await
 }
 
 /// Whether the operation `request` would run is a mutation (GET may only read).
