@@ -234,6 +234,18 @@ async fn get_requests_take_variables_as_a_json_object() {
 }
 
 #[tokio::test]
+async fn a_document_that_does_not_say_which_operation_to_run_is_coded() {
+    let app = TestApp::spawn().await;
+    let error = app
+        .error("query A { __typename } query B { __typename }", json!({}))
+        .await;
+    assert_eq!(
+        error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn responses_follow_the_graphql_over_http_spec() {
     let app = TestApp::spawn().await;
     let post = |accept: &'static str, query: &'static str| {

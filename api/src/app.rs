@@ -9,6 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::ServerError;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql_axum::GraphQLRequest;
 use axum::Router;
 use axum::extract::{FromRequest, Query, Request, State};
@@ -89,25 +91,32 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
 }
 
-/// Runs one GraphQL request with a fresh set of loaders and the caller's identity.
+/// Runs one GraphQL request, whose document the handler parsed once
+/// ([`crate::schema::parse`]), with a fresh set of loaders and the caller's
+/// identity; the same parsed document then orders the response.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
+    document: Result<ExecutableDocument, ServerError>,
 ) -> Response {
-    let response = match viewer(state, headers) {
-        Ok(viewer) => {
-            let (loaders, batches) = Loaders::new(state.db.clone());
-            let request = request.data(loaders).data(viewer);
-            let (query, operation) = (request.query.clone(), request.operation_name.clone());
-            let mut response = batches.run(state.schema.execute(request)).await;
-            crate::ordering::order_response(&mut response.data, &query, operation.as_deref());
-            response
-        }
-        Err(err) => {
+    let response = match (viewer(state, headers), document) {
+        (Err(err), _) => {
             let error =
                 async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
             async_graphql::Response::from_errors(vec![error])
+        }
+        (Ok(_), Err(error)) => async_graphql::Response::from_errors(vec![error]),
+        (Ok(viewer), Ok(document)) => {
+            let (loaders, batches) = Loaders::new(state.db.clone());
+            // The executor consumes its copy; cloning the tree costs far less than parsing.
+            request.set_parsed_query(document.clone());
+            let request = request.data(loaders).data(viewer);
+            let operation = request.operation_name.clone();
+            let mut response = batches.run(state.schema.execute(request)).await;
+            crate::schema::code_request_errors(&state.schema, &mut response.errors);
+            crate::ordering::order_response(&mut response.data, &document, operation.as_deref());
+            response
         }
     };
     respond(headers, response)
@@ -192,7 +201,11 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             .into_response();
     }
     match <GraphQLRequest>::from_request(request, &state).await {
-        Ok(graphql) => execute(&state, &headers, graphql.into_inner()).await,
+        Ok(graphql) => {
+            let request = graphql.into_inner();
+            let document = crate::schema::parse(&state.schema, &request.query);
+            execute(&state, &headers, request, document).await
+        }
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -242,7 +255,10 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
             return (StatusCode::BAD_REQUEST, message).into_response();
         }
     };
-    if is_mutation(&request) {
+    let document = crate::schema::parse(&state.schema, &request.query);
+    if let Ok(document) = &document
+        && is_mutation(document, request.operation_name.as_deref())
+    {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
@@ -250,16 +266,12 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
         )
             .into_response();
     }
-    execute(&state, &headers, request).await
+    execute(&state, &headers, request, document).await
 }
 
-/// Whether the operation `request` would run is a mutation (GET may only read).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::OperationType;
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false; // Parse errors are reported by the executor.
-    };
-    crate::schema::operation_to_run(&document, request.operation_name.as_deref())
+/// Whether the operation of `document` that runs is a mutation (GET may only read).
+fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    crate::schema::operation_to_run(document, operation_name)
         .is_some_and(|operation| operation.ty == OperationType::Mutation)
 }
 
