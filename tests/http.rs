@@ -194,6 +194,58 @@ async fn get_requests_never_run_mutations() {
 }
 
 #[tokio::test]
+async fn get_runs_the_named_query_of_a_document_that_also_holds_a_mutation() {
+    let app = TestApp::spawn().await;
+    let document = "query Count { users { totalCount } } mutation Register { register(input: { username: \"getty\", email: \"g@x.io\", password: \"password123\" }) { token } }";
+    let get = |operation: &'static str| {
+        app.client
+            .get(app.url("/graphql"))
+            .query(&[("query", document), ("operationName", operation)])
+            .header("accept", "application/json")
+            .send()
+    };
+    let query = get("Count").await.unwrap();
+    assert_eq!(query.status(), 200);
+    let body: Value = query.json().await.unwrap();
+    assert_eq!(body["data"]["users"]["totalCount"], 0, "{body}");
+    assert_eq!(get("Register").await.unwrap().status(), 405);
+}
+
+#[tokio::test]
+async fn get_requests_take_variables_as_a_json_object() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    let get = |variables: &'static str| {
+        app.client
+            .get(app.url("/graphql"))
+            .query(&[
+                (
+                    "query",
+                    "query($u: String!) { user(username: $u) { username } }",
+                ),
+                ("variables", variables),
+            ])
+            .header("accept", "application/json")
+            .send()
+    };
+    let found = get(r#"{"u":"user0001"}"#).await.unwrap();
+    let body: Value = found.json().await.unwrap();
+    assert_eq!(body["data"]["user"]["username"], "user0001", "{body}");
+    assert_eq!(get("not json").await.unwrap().status(), 400);
+}
+
+#[tokio::test]
+async fn a_document_that_does_not_say_which_operation_to_run_is_coded() {
+    let app = TestApp::spawn().await;
+    let error = app
+        .error("query A { __typename } query B { __typename }", json!({}))
+        .await;
+    assert_eq!(
+        error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn responses_follow_the_graphql_over_http_spec() {
     let app = TestApp::spawn().await;
     let post = |accept: &'static str, query: &'static str| {

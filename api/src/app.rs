@@ -9,10 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::ServerError;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql_axum::GraphQLRequest;
 use axum::Router;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use migration::{Migrator, MigratorTrait};
@@ -89,21 +91,32 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
 }
 
-/// Runs one GraphQL request with a fresh set of loaders and the caller's identity.
-async fn execute(state: &AppState, headers: &HeaderMap, request: GraphQLRequest) -> Response {
-    let response = match viewer(state, headers) {
-        Ok(viewer) => {
-            let (loaders, batches) = Loaders::new(state.db.clone());
-            let request = request.into_inner().data(loaders).data(viewer);
-            let (query, operation) = (request.query.clone(), request.operation_name.clone());
-            let mut response = batches.run(state.schema.execute(request)).await;
-            crate::ordering::order_response(&mut response.data, &query, operation.as_deref());
-            response
-        }
-        Err(err) => {
+/// Runs one GraphQL request, whose document the handler parsed once
+/// ([`crate::schema::parse`]), with a fresh set of loaders and the caller's
+/// identity; the same parsed document then orders the response.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut request: async_graphql::Request,
+    document: Result<ExecutableDocument, ServerError>,
+) -> Response {
+    let response = match (viewer(state, headers), document) {
+        (Err(err), _) => {
             let error =
                 async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
             async_graphql::Response::from_errors(vec![error])
+        }
+        (Ok(_), Err(error)) => async_graphql::Response::from_errors(vec![error]),
+        (Ok(viewer), Ok(document)) => {
+            let (loaders, batches) = Loaders::new(state.db.clone());
+            // The executor consumes its copy; cloning the tree costs far less than parsing.
+            request.set_parsed_query(document.clone());
+            let request = request.data(loaders).data(viewer);
+            let operation = request.operation_name.clone();
+            let mut response = batches.run(state.schema.execute(request)).await;
+            crate::schema::code_request_errors(&state.schema, &mut response.errors);
+            crate::ordering::order_response(&mut response.data, &document, operation.as_deref());
+            response
         }
     };
     respond(headers, response)
@@ -187,51 +200,79 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         )
             .into_response();
     }
-    match GraphQLRequest::from_request(request, &state).await {
-        Ok(graphql) => execute(&state, &headers, graphql).await,
+    match <GraphQLRequest>::from_request(request, &state).await {
+        Ok(graphql) => {
+            let request = graphql.into_inner();
+            let document = crate::schema::parse(&state.schema, &request.query);
+            execute(&state, &headers, request, document).await
+        }
         Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// The parameters of a GraphQL request sent with GET, named as the
+/// GraphQL-over-HTTP spec names them. (async-graphql-axum 7.2.1 reads
+/// `operation_name` instead of `operationName`, so it would run a GET's
+/// document as if no operation had been named.)
+#[derive(Debug, serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    /// A JSON object, as text.
+    variables: Option<String>,
+    /// A JSON object, as text.
+    extensions: Option<String>,
+}
+
+impl GetParams {
+    fn into_request(self) -> Result<async_graphql::Request, serde_json::Error> {
+        let mut request = async_graphql::Request::new(self.query.unwrap_or_default());
+        request.operation_name = self.operation_name;
+        if let Some(variables) = self.variables {
+            request.variables = serde_json::from_str(&variables)?;
+        }
+        if let Some(extensions) = self.extensions {
+            request.extensions = serde_json::from_str(&extensions)?;
+        }
+        Ok(request)
     }
 }
 
 /// A browser asking for a page gets GraphiQL; anything else is a GraphQL request.
-async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
-    let has_query = request
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("query=")));
-    if !has_query && accepts_html(request.headers()) {
+async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let params = match Query::<GetParams>::try_from_uri(&uri) {
+        Ok(Query(params)) => params,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if params.query.is_none() && accepts_html(&headers) {
         return crate::graphiql::page("/graphql");
     }
-    let headers = request.headers().clone();
-    match GraphQLRequest::from_request(request, &state).await {
-        Ok(graphql) if is_mutation(&graphql.0) => (
+    let request = match params.into_request() {
+        Ok(request) => request,
+        Err(err) => {
+            let message = format!("`variables` and `extensions` must be JSON objects: {err}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    let document = crate::schema::parse(&state.schema, &request.query);
+    if let Ok(document) = &document
+        && is_mutation(document, request.operation_name.as_deref())
+    {
+        return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
             "mutations are sent with POST",
         )
-            .into_response(),
-        Ok(graphql) => execute(&state, &headers, graphql).await,
-        Err(rejection) => rejection.into_response(),
+            .into_response();
     }
+    execute(&state, &headers, request, document).await
 }
 
-/// Whether the operation `request` would run is a mutation (GET may only read).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false; // Parse errors are reported by the executor.
-    };
-    let chosen = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    chosen.is_some_and(|operation| operation.ty == OperationType::Mutation)
+/// Whether the operation of `document` that runs is a mutation (GET may only read).
+fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    crate::schema::operation_to_run(document, operation_name)
+        .is_some_and(|operation| operation.ty == OperationType::Mutation)
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

@@ -4,29 +4,27 @@
 //! lists them; async-graphql 7 inserts each field as it finishes resolving,
 //! so concurrent fields land in completion order. This module re-orders the
 //! `data` of a finished response by the operation's selection sets (fragments
-//! inlined in place). It changes no value and adds or drops no key.
+//! inlined in place), read from the document the handler parsed for the
+//! executor. It changes no value and adds or drops no key.
 
 use async_graphql::Value;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned};
 use std::collections::HashMap;
 
-/// Re-orders `data` by the selection sets of the operation `operation_name`
-/// (or the only one) of `query`. Leaves `data` as it is if `query` does not parse.
-pub fn order_response(data: &mut Value, query: &str, operation_name: Option<&str>) {
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return;
-    };
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next(),
-    };
-    if let Some(operation) = operation {
-        let sets = vec![&operation.node.selection_set.node];
-        order_value(data, &sets, &document);
+/// Re-orders `data` by the selection sets of the operation of `document`
+/// that ran ([`crate::schema::operation_to_run`]). Leaves `data` as it is if
+/// no operation ran.
+pub fn order_response(
+    data: &mut Value,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) {
+    if let Some(operation) = crate::schema::operation_to_run(document, operation_name) {
+        let sets = vec![&operation.selection_set.node];
+        order_value(data, &sets, document);
     }
 }
 
@@ -107,7 +105,8 @@ mod tests {
             "a": { "totalCount": 1 },
             "b": { "nodes": [ { "x": 1, "z": 3, "y": 2 } ] },
         });
-        order_response(&mut data, query, None);
+        let document = async_graphql::parser::parse_query(query).expect("the query parses");
+        order_response(&mut data, &document, None);
         let text = serde_json::to_string(&data).unwrap_or_default();
         assert_eq!(
             text,

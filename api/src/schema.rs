@@ -1,20 +1,22 @@
-//! Builds the async-graphql schema: the root objects, and the limits every
-//! request is checked against before it runs.
+//! Builds the async-graphql schema and says what a request must pass before
+//! it runs: the limits, the parse, and which of the document's operations
+//! runs.
 //!
 //! Nothing per request lives here: the HTTP handler attaches the viewer and a
-//! fresh set of loaders to each request. Limit violations and malformed
-//! documents get the same coded errors as everything else, through
-//! [`Limits`], a validation extension.
+//! fresh set of loaders to each request. The handler parses each document
+//! once with [`parse`], which also checks the alias limit, and hands the
+//! parsed document to async-graphql, which checks depth and complexity with
+//! its own `limit_depth` and `limit_complexity`. No schema extension is
+//! registered: with one, async-graphql sends every field of every response
+//! through the extension chain. Errors raised before execution get their
+//! codes in [`code_request_errors`], the one place that knows async-graphql's
+//! wording.
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
 use async_graphql::{
-    EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError, ServerResult,
-    ValidationResult, Variables,
+    EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError,
 };
 
 use crate::auth::Tokens;
@@ -32,9 +34,77 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
     Schema::build(Query, Mutation::default(), EmptySubscription)
-        .extension(Limits(limits))
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .data(limits)
         .data(tokens)
         .finish()
+}
+
+/// The limits `schema` was built with.
+fn limits(schema: &FolioSchema) -> QueryLimits {
+    // `build`, the only way to make a FolioSchema, stores them.
+    schema.data::<QueryLimits>().copied().unwrap_or_default()
+}
+
+/// Parses a request's document, once per request, for the executor
+/// (`Request::set_parsed_query`) and for everything the handler reads in it.
+/// A document that does not parse is `GRAPHQL_PARSE_FAILED`; one with more
+/// aliases than `schema`'s limit allows is `QUERY_TOO_COMPLEX`.
+pub fn parse(schema: &FolioSchema, query: &str) -> Result<ExecutableDocument, ServerError> {
+    let document = async_graphql::parser::parse_query(query)
+        .map_err(|err| coded(ServerError::from(err), "GRAPHQL_PARSE_FAILED"))?;
+    let max_aliases = limits(schema).max_aliases;
+    let aliases = count_aliases(&document);
+    if aliases > max_aliases {
+        let message =
+            format!("The query uses {aliases} aliases; at most {max_aliases} are allowed.");
+        return Err(coded(ServerError::new(message, None), "QUERY_TOO_COMPLEX"));
+    }
+    Ok(document)
+}
+
+/// Gives a code to each error async-graphql raised before running anything
+/// (those without a path; resolvers' errors carry theirs already):
+/// `QUERY_TOO_COMPLEX` and `QUERY_TOO_DEEP` for `schema`'s limits, with a
+/// message that names the limit, and `GRAPHQL_VALIDATION_FAILED` for a
+/// document that does not validate or does not say which operation to run.
+///
+/// async-graphql 7.2.1 tells its limit errors apart by their text alone
+/// (`check_rules` and `check_recursive_depth`); the version is pinned, and
+/// the tests of this module fail if the wording changes.
+pub fn code_request_errors(schema: &FolioSchema, errors: &mut [ServerError]) {
+    let limits = limits(schema);
+    for error in errors.iter_mut().filter(|error| error.path.is_empty()) {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if error.message == "Query is too complex." {
+            error.message = format!(
+                "The query's complexity is above {}, the most allowed. Ask for smaller pages or fewer fields.",
+                limits.max_complexity
+            );
+            "QUERY_TOO_COMPLEX"
+        } else if error.message == "Query is nested too deep." {
+            error.message = format!(
+                "The query is nested more than {} levels deep.",
+                limits.max_depth
+            );
+            "QUERY_TOO_DEEP"
+        } else if error
+            .message
+            .starts_with("The recursion depth of the query cannot be greater than")
+        {
+            "QUERY_TOO_DEEP"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        set_code(error, code);
+    }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
@@ -46,91 +116,43 @@ pub fn sdl() -> String {
     build(QueryLimits::default(), unused).sdl_with_options(SDLExportOptions::new().sorted_fields())
 }
 
-/// The extension that checks [`QueryLimits`] and codes parse and validation errors.
-struct Limits(QueryLimits);
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.0))
-    }
+/// The operation of `document` that a request naming `operation_name` runs:
+/// the operation of that name, or, when no name is given, the document's only
+/// operation. `None` when there is no such operation (an unknown name, a name
+/// for a document whose one operation is anonymous, or several operations and
+/// no name); the executor then answers with an error and runs nothing.
+///
+/// This is async-graphql 7.2.1's own rule (`prepare_request` in its
+/// `schema.rs`), written once here for everything that must agree with what
+/// the executor runs: the HTTP handler's "GET never runs a mutation" and the
+/// response's field order.
+pub fn operation_to_run<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Single(operation), None) => Some(operation),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.map(|operation| &operation.node)
 }
 
-struct LimitsExtension(QueryLimits);
-
+/// `error` with `extensions.code` set to `code`.
 fn coded(mut error: ServerError, code: &str) -> ServerError {
-    let extensions = error
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default);
-    extensions.set("code", code);
+    set_code(&mut error, code);
     error
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|err| coded(err, "GRAPHQL_PARSE_FAILED"))?;
-        let aliases = count_aliases(&document);
-        if aliases > self.0.max_aliases {
-            return Err(coded(
-                ServerError::new(
-                    format!(
-                        "The query uses {aliases} aliases; at most {} are allowed.",
-                        self.0.max_aliases
-                    ),
-                    None,
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|err| coded(err, "GRAPHQL_VALIDATION_FAILED"))
-                .collect::<Vec<_>>()
-        })?;
-        if result.depth > self.0.max_depth {
-            return Err(vec![coded(
-                ServerError::new(
-                    format!(
-                        "The query is nested {} levels deep; at most {} are allowed.",
-                        result.depth, self.0.max_depth
-                    ),
-                    None,
-                ),
-                "QUERY_TOO_DEEP",
-            )]);
-        }
-        if result.complexity > self.0.max_complexity {
-            return Err(vec![coded(
-                ServerError::new(
-                    format!(
-                        "The query's complexity is {}; at most {} is allowed. Ask for smaller pages or fewer fields.",
-                        result.complexity, self.0.max_complexity
-                    ),
-                    None,
-                ),
-                "QUERY_TOO_COMPLEX",
-            )]);
-        }
-        Ok(result)
-    }
+fn set_code(error: &mut ServerError, code: &str) {
+    error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", code);
 }
 
 /// How many fields of `document` carry an alias.
@@ -159,4 +181,140 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
         .map(|f| walk(&f.node.selection_set.node))
         .sum();
     operations + fragments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::types::OperationType;
+
+    /// The operation `query` runs under `name`, as the executor would pick it.
+    fn chosen(query: &str, name: Option<&str>) -> Option<OperationType> {
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        operation_to_run(&document, name).map(|operation| operation.ty)
+    }
+
+    #[test]
+    fn the_operation_to_run_is_the_named_one_or_the_only_one() {
+        use OperationType::{Mutation, Query};
+        assert_eq!(chosen("{ a }", None), Some(Query));
+        assert_eq!(chosen("mutation { a }", None), Some(Mutation));
+        assert_eq!(chosen("mutation M { a }", None), Some(Mutation));
+        assert_eq!(
+            chosen("query Q { a } mutation M { a }", Some("M")),
+            Some(Mutation)
+        );
+        assert_eq!(
+            chosen("query Q { a } mutation M { a }", Some("Q")),
+            Some(Query)
+        );
+        // The executor refuses these, so nothing runs.
+        assert_eq!(chosen("query Q { a } mutation M { a }", None), None);
+        assert_eq!(chosen("query Q { a } mutation M { a }", Some("X")), None);
+        assert_eq!(chosen("mutation { a }", Some("M")), None);
+        // Several anonymous operations do not parse at all.
+        assert_eq!(chosen("{ a } mutation { a }", None), None);
+    }
+
+    #[tokio::test]
+    async fn the_executor_runs_exactly_what_the_rule_chooses() {
+        let tokens = Arc::new(Tokens::new(
+            b"tests sign nothing",
+            std::time::Duration::ZERO,
+        ));
+        let schema = build(QueryLimits::default(), tokens);
+        for (query, name) in [
+            ("{ __typename }", None),
+            ("{ __typename }", Some("Q")),
+            ("query Q { __typename }", None),
+            ("query Q { __typename }", Some("R")),
+            ("query Q { __typename } query R { __typename }", None),
+            ("query Q { __typename } query R { __typename }", Some("R")),
+        ] {
+            let chosen = chosen(query, name).is_some();
+            let mut request = async_graphql::Request::new(query);
+            request.operation_name = name.map(str::to_owned);
+            let ran = schema.execute(request).await.is_ok();
+            assert_eq!(chosen, ran, "{query} as {name:?}");
+        }
+    }
+
+    /// The code and message of the first error `query` gets from a schema
+    /// with small limits, run as the HTTP handler runs it.
+    async fn request_error(query: &str, name: Option<&str>) -> (String, String) {
+        let limits = QueryLimits {
+            max_depth: 3,
+            max_complexity: 5,
+            max_aliases: 2,
+        };
+        let tokens = Arc::new(Tokens::new(
+            b"tests sign nothing",
+            std::time::Duration::ZERO,
+        ));
+        let schema = build(limits, tokens);
+        let mut errors = match parse(&schema, query) {
+            Err(error) => vec![error],
+            Ok(document) => {
+                let mut request = async_graphql::Request::new(query);
+                request.operation_name = name.map(str::to_owned);
+                request.set_parsed_query(document);
+                schema.execute(request).await.errors
+            }
+        };
+        code_request_errors(&schema, &mut errors);
+        let error = errors.first().unwrap_or_else(|| panic!("{query} ran"));
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        (code.trim_matches('"').to_owned(), error.message.clone())
+    }
+
+    #[tokio::test]
+    async fn every_error_before_execution_is_coded() {
+        let cases = [
+            ("{ __typename", None, "GRAPHQL_PARSE_FAILED"),
+            (
+                "{ a: __typename b: __typename c: __typename }",
+                None,
+                "QUERY_TOO_COMPLEX",
+            ),
+            (
+                "{ __schema { types { fields { type { name } } } } }",
+                None,
+                "QUERY_TOO_DEEP",
+            ),
+            (
+                "{ __typename __schema { description queryType { name description kind } } }",
+                None,
+                "QUERY_TOO_COMPLEX",
+            ),
+            ("{ nothingHere }", None, "GRAPHQL_VALIDATION_FAILED"),
+            (
+                "query Q { __typename } query R { __typename }",
+                None,
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
+            (
+                "query Q { __typename }",
+                Some("R"),
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
+        ];
+        for (query, name, expected) in cases {
+            let (code, message) = request_error(query, name).await;
+            assert_eq!(code, expected, "{query}: {message}");
+        }
+        let (_, message) =
+            request_error("{ __schema { types { fields { type { name } } } } }", None).await;
+        assert_eq!(message, "The query is nested more than 3 levels deep.");
+        let (_, message) = request_error(
+            "{ __typename __schema { description queryType { name description kind } } }",
+            None,
+        )
+        .await;
+        assert!(message.contains("above 5"), "{message}");
+    }
 }
