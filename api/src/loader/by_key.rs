@@ -7,16 +7,17 @@
 //! the statement is `SELECT … FROM c WHERE c.<to_col> IN (keys)`.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
+use derive_where::derive_where;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use super::{LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
 
 /// The key of a to-one relation from `P` to `C`.
+#[derive_where(Clone, PartialEq, Eq, Hash)]
 pub struct ToOne<P, C> {
     /// The value of the relation's `from` column in the parent row.
     pub key: i32,
@@ -37,26 +38,6 @@ where
             key,
             _relation: PhantomData,
         })
-    }
-}
-
-impl<P, C> Clone for ToOne<P, C> {
-    fn clone(&self) -> Self {
-        ToOne {
-            key: self.key,
-            _relation: PhantomData,
-        }
-    }
-}
-impl<P, C> PartialEq for ToOne<P, C> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<P, C> Eq for ToOne<P, C> {}
-impl<P, C> Hash for ToOne<P, C> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key.hash(state);
     }
 }
 
@@ -110,6 +91,7 @@ impl<M: FromQueryResult> FromQueryResult for Keyed<M> {
 }
 
 /// The key of a row of `E` by its id: `node`, `nodes` and the root lookups.
+#[derive_where(Clone, PartialEq, Eq, Hash)]
 pub struct ById<E> {
     /// The row id.
     pub id: i32,
@@ -123,23 +105,6 @@ impl<E> ById<E> {
             id,
             _entity: PhantomData,
         }
-    }
-}
-
-impl<E> Clone for ById<E> {
-    fn clone(&self) -> Self {
-        ById::new(self.id)
-    }
-}
-impl<E> PartialEq for ById<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-impl<E> Eq for ById<E> {}
-impl<E> Hash for ById<E> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.id.hash(state);
     }
 }
 
@@ -187,6 +152,7 @@ where
 
 /// The key of a row of `E` by the value of one of its unique text columns:
 /// `user(username:)`, `tag(name:)`.
+#[derive_where(Clone, PartialEq, Eq, Hash)]
 pub struct ByUnique<E> {
     /// The unique column's name.
     pub column: &'static str,
@@ -203,24 +169,6 @@ impl<E> ByUnique<E> {
             value: value.into(),
             _entity: PhantomData,
         }
-    }
-}
-
-impl<E> Clone for ByUnique<E> {
-    fn clone(&self) -> Self {
-        ByUnique::new(self.column, self.value.clone())
-    }
-}
-impl<E> PartialEq for ByUnique<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.column == other.column && self.value == other.value
-    }
-}
-impl<E> Eq for ByUnique<E> {}
-impl<E> Hash for ByUnique<E> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.column.hash(state);
-        self.value.hash(state);
     }
 }
 

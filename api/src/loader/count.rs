@@ -5,16 +5,17 @@
 //! (`GROUP BY photo_tags.tag_id`, counted on the join table alone).
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
+use derive_where::derive_where;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, Related};
 
 use super::{LoadResult, RelationLoader, column_of, qualified, table_of};
 
 /// The key of a count of the `C` rows related to a `P` row.
+#[derive_where(Clone, PartialEq, Eq, Hash)]
 pub struct CountOf<P, C> {
     /// The parent row's id.
     pub parent: i32,
@@ -28,23 +29,6 @@ impl<P, C> CountOf<P, C> {
             parent,
             _relation: PhantomData,
         }
-    }
-}
-
-impl<P, C> Clone for CountOf<P, C> {
-    fn clone(&self) -> Self {
-        CountOf::new(self.parent)
-    }
-}
-impl<P, C> PartialEq for CountOf<P, C> {
-    fn eq(&self, other: &Self) -> bool {
-        self.parent == other.parent
-    }
-}
-impl<P, C> Eq for CountOf<P, C> {}
-impl<P, C> Hash for CountOf<P, C> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.parent.hash(state);
     }
 }
 

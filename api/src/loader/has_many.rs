@@ -27,10 +27,10 @@
 //! plain seek (`ORDER BY … LIMIT n + 1` past the cursor) when it is not.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
+use derive_where::derive_where;
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, Order, OverStatement, Query,
     SelectStatement, SimpleExpr, WindowStatement,
@@ -54,6 +54,7 @@ pub struct Slice<F, K> {
 }
 
 /// The key of a to-many relation from `P` to `C`: a parent and a slice.
+#[derive_where(Clone, PartialEq, Eq, Hash; F, K)]
 pub struct ToMany<P, C, F, K> {
     /// The parent row's id.
     pub parent: i32,
@@ -70,24 +71,6 @@ impl<P, C, F, K> ToMany<P, C, F, K> {
             slice,
             _relation: PhantomData,
         }
-    }
-}
-
-impl<P, C, F: Clone, K: Clone> Clone for ToMany<P, C, F, K> {
-    fn clone(&self) -> Self {
-        ToMany::new(self.parent, self.slice.clone())
-    }
-}
-impl<P, C, F: PartialEq, K: PartialEq> PartialEq for ToMany<P, C, F, K> {
-    fn eq(&self, other: &Self) -> bool {
-        self.parent == other.parent && self.slice == other.slice
-    }
-}
-impl<P, C, F: Eq, K: Eq> Eq for ToMany<P, C, F, K> {}
-impl<P, C, F: Hash, K: Hash> Hash for ToMany<P, C, F, K> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.parent.hash(state);
-        self.slice.hash(state);
     }
 }
 
