@@ -342,3 +342,77 @@ async fn an_unmigrated_database_is_not_ready() {
         "the probe wrote nothing"
     );
 }
+
+#[tokio::test]
+async fn the_authorization_header_is_a_bearer_token_or_nothing() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let viewer = |authorization: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": "{ viewer { username } }" }));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let anonymous = viewer(None).await;
+    assert_eq!(anonymous["data"]["viewer"], Value::Null, "{anonymous}");
+    let lowercase = viewer(Some(format!("bearer {token}"))).await;
+    assert_eq!(
+        lowercase["data"]["viewer"]["username"], "ada",
+        "{lowercase}"
+    );
+    for malformed in ["Basic YWRhOnB3", "Bearer", "Token abc", "Bearertoken"] {
+        let body = viewer(Some(malformed.to_owned())).await;
+        let error = &body["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "UNAUTHENTICATED",
+            "{malformed}: {body}"
+        );
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("Authorization: Bearer"),
+            "{malformed}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn media_types_are_read_with_their_parameters_and_qualities() {
+    let app = TestApp::spawn().await;
+    let post = |content_type: &'static str, accept: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .header("accept", accept)
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+    };
+    let with_charset = post("Application/JSON; charset=utf-8", "application/json")
+        .await
+        .unwrap();
+    assert_eq!(with_charset.status(), 200);
+    let lookalike = post("application/jsonp", "application/json").await.unwrap();
+    assert_eq!(lookalike.status(), 415);
+    for (accept, answered) in [
+        (
+            "application/graphql-response+json",
+            "application/graphql-response+json",
+        ),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/graphql-response+json",
+        ),
+        (
+            "application/json, application/graphql-response+json;q=0.5",
+            "application/json",
+        ),
+        ("application/graphql-response+json;q=0", "application/json"),
+        ("*/*", "application/json"),
+    ] {
+        let response = post("application/json", accept).await.unwrap();
+        assert_eq!(response.headers()["content-type"], answered, "{accept}");
+    }
+}
