@@ -132,6 +132,75 @@ fn the_committed_schema_matches_the_code() {
 }
 
 #[tokio::test]
+async fn introspection_says_what_the_committed_schema_says() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(
+            "{ __schema { description types { name kind description specifiedByURL } } }",
+            json!({}),
+        )
+        .await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
+    let committed = std::fs::read_to_string(path).unwrap();
+    let described = |description: &str, declaration: &str| {
+        format!("\"\"\"\n{description}\n\"\"\"\n{declaration}")
+    };
+    let schema = data["__schema"]["description"].as_str().unwrap();
+    assert!(
+        committed.contains(&described(schema, "schema {")),
+        "the schema's description differs: {schema}"
+    );
+    let mut declared = 0;
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Boolean", "ID", "Float"].contains(&name) {
+            continue;
+        }
+        declared += 1;
+        let keyword = match ty["kind"].as_str().unwrap() {
+            "SCALAR" => "scalar",
+            "OBJECT" => "type",
+            "INPUT_OBJECT" => "input",
+            "ENUM" => "enum",
+            "INTERFACE" => "interface",
+            "UNION" => "union",
+            other => panic!("{name} is a {other}"),
+        };
+        let mut declaration = format!("{keyword} {name}");
+        if let Some(url) = ty["specifiedByURL"].as_str() {
+            declaration.push_str(&format!(" @specifiedBy(url: \"{url}\")"));
+        }
+        // What follows the name: `implements`, `{`, or the end of a scalar's line.
+        let declaration = if keyword == "scalar" {
+            format!("{declaration}\n")
+        } else {
+            format!("{declaration} ")
+        };
+        let description = ty["description"].as_str().unwrap_or_default();
+        assert!(
+            committed.contains(&described(description, &declaration)),
+            "schema.graphql does not declare `{declaration}` as introspection does, described as {description:?}"
+        );
+    }
+    let in_file = committed
+        .lines()
+        .filter(|line| {
+            [
+                "scalar ",
+                "type ",
+                "input ",
+                "enum ",
+                "interface ",
+                "union ",
+            ]
+            .iter()
+            .any(|keyword| line.starts_with(keyword))
+        })
+        .count();
+    assert_eq!(in_file, declared, "schema.graphql declares other types");
+}
+
+#[tokio::test]
 async fn every_type_field_argument_and_enum_value_is_described() {
     let app = TestApp::spawn().await;
     let data = app
