@@ -12,6 +12,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{DatabaseConfig, ServerConfig};
+use crate::logging::LogFormat;
 
 /// Folio: a GraphQL API server for a photo-and-blog application.
 #[derive(Debug, Parser)]
@@ -20,6 +21,17 @@ pub struct Cli {
     /// The database settings every subcommand shares.
     #[command(flatten)]
     pub database: DatabaseConfig,
+
+    /// How logs are written to standard error: `text` (coloured only on a
+    /// terminal) or `json` (one object per line).
+    #[arg(
+        long,
+        env = "FOLIO_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
 
     /// What to do (default: serve).
     #[command(subcommand)]
@@ -91,7 +103,7 @@ pub enum MigrateAction {
 
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    init_tracing();
+    crate::logging::init(cli.log_format);
     let command = cli
         .command
         .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
@@ -237,15 +249,4 @@ pub async fn migrate(
         )?;
     }
     Ok(())
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default: info for Folio and its migrations).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    // A second init (tests run many commands in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
