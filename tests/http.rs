@@ -132,6 +132,75 @@ fn the_committed_schema_matches_the_code() {
 }
 
 #[tokio::test]
+async fn introspection_says_what_the_committed_schema_says() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(
+            "{ __schema { description types { name kind description specifiedByURL } } }",
+            json!({}),
+        )
+        .await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
+    let committed = std::fs::read_to_string(path).unwrap();
+    let described = |description: &str, declaration: &str| {
+        format!("\"\"\"\n{description}\n\"\"\"\n{declaration}")
+    };
+    let schema = data["__schema"]["description"].as_str().unwrap();
+    assert!(
+        committed.contains(&described(schema, "schema {")),
+        "the schema's description differs: {schema}"
+    );
+    let mut declared = 0;
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Boolean", "ID", "Float"].contains(&name) {
+            continue;
+        }
+        declared += 1;
+        let keyword = match ty["kind"].as_str().unwrap() {
+            "SCALAR" => "scalar",
+            "OBJECT" => "type",
+            "INPUT_OBJECT" => "input",
+            "ENUM" => "enum",
+            "INTERFACE" => "interface",
+            "UNION" => "union",
+            other => panic!("{name} is a {other}"),
+        };
+        let mut declaration = format!("{keyword} {name}");
+        if let Some(url) = ty["specifiedByURL"].as_str() {
+            declaration.push_str(&format!(" @specifiedBy(url: \"{url}\")"));
+        }
+        // What follows the name: `implements`, `{`, or the end of a scalar's line.
+        let declaration = if keyword == "scalar" {
+            format!("{declaration}\n")
+        } else {
+            format!("{declaration} ")
+        };
+        let description = ty["description"].as_str().unwrap_or_default();
+        assert!(
+            committed.contains(&described(description, &declaration)),
+            "schema.graphql does not declare `{declaration}` as introspection does, described as {description:?}"
+        );
+    }
+    let in_file = committed
+        .lines()
+        .filter(|line| {
+            [
+                "scalar ",
+                "type ",
+                "input ",
+                "enum ",
+                "interface ",
+                "union ",
+            ]
+            .iter()
+            .any(|keyword| line.starts_with(keyword))
+        })
+        .count();
+    assert_eq!(in_file, declared, "schema.graphql declares other types");
+}
+
+#[tokio::test]
 async fn every_type_field_argument_and_enum_value_is_described() {
     let app = TestApp::spawn().await;
     let data = app
@@ -341,4 +410,78 @@ async fn an_unmigrated_database_is_not_ready() {
         app.db.table_names().await.is_empty(),
         "the probe wrote nothing"
     );
+}
+
+#[tokio::test]
+async fn the_authorization_header_is_a_bearer_token_or_nothing() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let viewer = |authorization: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": "{ viewer { username } }" }));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let anonymous = viewer(None).await;
+    assert_eq!(anonymous["data"]["viewer"], Value::Null, "{anonymous}");
+    let lowercase = viewer(Some(format!("bearer {token}"))).await;
+    assert_eq!(
+        lowercase["data"]["viewer"]["username"], "ada",
+        "{lowercase}"
+    );
+    for malformed in ["Basic YWRhOnB3", "Bearer", "Token abc", "Bearertoken"] {
+        let body = viewer(Some(malformed.to_owned())).await;
+        let error = &body["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "UNAUTHENTICATED",
+            "{malformed}: {body}"
+        );
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("Authorization: Bearer"),
+            "{malformed}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn media_types_are_read_with_their_parameters_and_qualities() {
+    let app = TestApp::spawn().await;
+    let post = |content_type: &'static str, accept: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .header("accept", accept)
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+    };
+    let with_charset = post("Application/JSON; charset=utf-8", "application/json")
+        .await
+        .unwrap();
+    assert_eq!(with_charset.status(), 200);
+    let lookalike = post("application/jsonp", "application/json").await.unwrap();
+    assert_eq!(lookalike.status(), 415);
+    for (accept, answered) in [
+        (
+            "application/graphql-response+json",
+            "application/graphql-response+json",
+        ),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/graphql-response+json",
+        ),
+        (
+            "application/json, application/graphql-response+json;q=0.5",
+            "application/json",
+        ),
+        ("application/graphql-response+json;q=0", "application/json"),
+        ("*/*", "application/json"),
+    ] {
+        let response = post("application/json", accept).await.unwrap();
+        assert_eq!(response.headers()["content-type"], answered, "{accept}");
+    }
 }

@@ -17,7 +17,10 @@ use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use headers::HeaderMapExt;
+use headers::authorization::{Authorization, Bearer};
 use migration::{Migrator, MigratorTrait};
+use mime::Mime;
 use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -124,17 +127,64 @@ async fn execute(
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
+/// The media ranges of the `Accept` header, each with its quality (`q`,
+/// 1 when absent); ranges that do not parse are left out.
+fn accepted(headers: &HeaderMap) -> Vec<(Mime, f32)> {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|range| range.trim().parse::<Mime>().ok())
+        .map(|range| {
+            let quality = range
+                .get_param("q")
+                .and_then(|q| q.as_str().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (range, quality)
+        })
+        .collect()
+}
+
+/// The highest quality `accepted` gives the media type `essence` by name
+/// (wildcards aside); 0 when it is not listed.
+fn quality_of(accepted: &[(Mime, f32)], essence: &str) -> f32 {
+    accepted
+        .iter()
+        .filter(|(range, _)| range.essence_str() == essence)
+        .map(|&(_, quality)| quality)
+        .fold(0.0, f32::max)
+}
+
+/// Whether the client prefers `application/graphql-response+json`: it lists
+/// it, and at least as highly as `application/json`. Wildcards alone get
+/// `application/json`, which every client understands.
+fn wants_graphql_json(headers: &HeaderMap) -> bool {
+    let accepted = accepted(headers);
+    let graphql = quality_of(&accepted, GRAPHQL_RESPONSE_JSON);
+    graphql > 0.0 && graphql >= quality_of(&accepted, mime::APPLICATION_JSON.essence_str())
+}
+
+/// Whether the client asks for an HTML page (a browser).
+fn accepts_html(headers: &HeaderMap) -> bool {
+    quality_of(&accepted(headers), mime::TEXT_HTML.essence_str()) > 0.0
+}
+
+/// Whether the request body is declared as JSON (`application/json`, any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .typed_get::<headers::ContentType>()
+        .map(Mime::from)
+        .is_some_and(|media| media.essence_str() == mime::APPLICATION_JSON.essence_str())
+}
+
 /// Writes a GraphQL response as the GraphQL-over-HTTP spec asks: in the media
 /// type the client accepts (`application/graphql-response+json` when it asks
 /// for it, `application/json` otherwise); with `application/graphql-response+json`
 /// a request that failed before execution (parse, validation, limits, token)
 /// is a 400 without a `data` entry.
 fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let wants_graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
+    let wants_graphql_json = wants_graphql_json(headers);
     // Errors raised before execution have no path and leave no data.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
@@ -152,7 +202,7 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     let media = if wants_graphql_json {
         GRAPHQL_RESPONSE_JSON
     } else {
-        "application/json"
+        mime::APPLICATION_JSON.essence_str()
     };
     let mut http = (status, [(header::CONTENT_TYPE, media)], body).into_response();
     http.headers_mut().extend(response.http_headers);
@@ -162,22 +212,17 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
 /// The caller named by the `Authorization: Bearer` header; anonymous without
 /// one; `UNAUTHENTICATED` for a malformed, wrongly signed or expired token.
 fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, crate::error::ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Viewer::anonymous());
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or_else(|| {
+    let credentials = headers
+        .typed_try_get::<Authorization<Bearer>>()
+        .map_err(|_| {
             crate::error::ApiError::Unauthenticated(
                 "send the token as `Authorization: Bearer <token>`".into(),
             )
         })?;
-    let user_id = state.tokens.verify(token.trim())?;
+    let Some(Authorization(bearer)) = credentials else {
+        return Ok(Viewer::anonymous());
+    };
+    let user_id = state.tokens.verify(bearer.token().trim())?;
     Ok(Viewer {
         user_id: Some(user_id),
     })
@@ -185,15 +230,7 @@ fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, crate::error:
 
 async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !json {
+    if !is_json(&headers) {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the request as Content-Type: application/json",
@@ -273,13 +310,6 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
 fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     crate::schema::operation_to_run(document, operation_name)
         .is_some_and(|operation| operation.ty == OperationType::Mutation)
-}
-
-fn accepts_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// The process is up.

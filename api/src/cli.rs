@@ -12,6 +12,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{DatabaseConfig, ServerConfig};
+use crate::logging::LogFormat;
 use crate::server::Server;
 
 /// Folio: a GraphQL API server for a photo-and-blog application.
@@ -19,11 +20,22 @@ use crate::server::Server;
 /// With no subcommand it serves, reading the same flags and settings as
 /// `folio serve`.
 #[derive(Debug, Parser)]
-#[command(name = "folio", version, args_conflicts_with_subcommands = true)]
+#[command(name = "folio", version)]
 pub struct Cli {
     /// The database settings every subcommand shares.
     #[command(flatten)]
     pub database: DatabaseConfig,
+
+    /// How logs are written to standard error: `text` (coloured only on a
+    /// terminal) or `json` (one object per line).
+    #[arg(
+        long,
+        env = "FOLIO_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
 
     /// What to do (default: serve).
     #[command(subcommand)]
@@ -99,7 +111,7 @@ pub enum MigrateAction {
 
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    init_tracing();
+    crate::logging::init(cli.log_format);
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Schema { out, check } => schema(out, check),
@@ -235,18 +247,6 @@ pub async fn migrate(
     }
     Ok(())
 }
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default: info for Folio and its migrations).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    // A second init (tests run many commands in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod filter;
 pub mod graphiql;
 pub mod loader;
+pub mod logging;
 pub mod mutation;
 pub mod node;
 pub mod ordering;

@@ -34,6 +34,7 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
     Schema::build(Query, Mutation::default(), EmptySubscription)
+        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME_DESCRIPTION)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .data(limits)
@@ -107,13 +108,38 @@ pub fn code_request_errors(schema: &FolioSchema, errors: &mut [ServerError]) {
     }
 }
 
-/// The SDL of the schema, as committed in `schema.graphql`.
+/// What async-graphql 7.2.1 answers to `__schema { description }`: the
+/// `__Schema` type's own text, whatever the schema (its `model/schema.rs`;
+/// it cannot be told otherwise). [`sdl`] gives the schema the same
+/// description, so that the SDL and introspection agree.
+const SCHEMA_DESCRIPTION: &str = "A GraphQL Schema defines the capabilities of a GraphQL server. It exposes all available types and directives on the server, as well as the entry points for query, mutation, and subscription operations.";
+
+/// The description of the `DateTime` scalar, in place of async-graphql's
+/// stock "Implement the DateTime<Utc> scalar" (chrono's `to_rfc3339` out,
+/// chrono's RFC 3339 parser in).
+const DATE_TIME_DESCRIPTION: &str = "A point in time, as an RFC 3339 date-time string. Answers are in UTC with the offset written out (`2026-11-23T20:16:00+00:00`), with fractional seconds when there are any; inputs may carry any offset (`2026-11-23T21:16:00+01:00` is the same instant).";
+
+/// The SDL of the schema, as committed in `schema.graphql`: exactly what
+/// introspection says, `@specifiedBy` and the schema's description included
+/// (checked against the running server in `tests/http.rs` and, in full, by
+/// graphql-js in `tests/clients/schema.mjs`).
 pub fn sdl() -> String {
     let unused = Arc::new(Tokens::new(
         b"the SDL signs nothing",
         std::time::Duration::ZERO,
     ));
-    build(QueryLimits::default(), unused).sdl_with_options(SDLExportOptions::new().sorted_fields())
+    let options = SDLExportOptions::new()
+        .sorted_fields()
+        .include_specified_by();
+    let sdl = build(QueryLimits::default(), unused).sdl_with_options(options);
+    // async-graphql writes the `schema { … }` block last, without a description.
+    match sdl.rfind("\nschema {") {
+        Some(at) => {
+            let (types, schema) = sdl.split_at(at + 1);
+            format!("{types}\"\"\"\n{SCHEMA_DESCRIPTION}\n\"\"\"\n{schema}")
+        }
+        None => sdl,
+    }
 }
 
 /// The operation of `document` that a request naming `operation_name` runs:

@@ -5,8 +5,9 @@
 #
 # Installs Chromium from the distribution if /usr/bin/chromium is missing,
 # runs `npm ci` here, starts `folio serve --demo` on a scratch SQLite database
-# and a free port on 127.0.0.1, then runs three steps against it:
+# and a free port on 127.0.0.1, then runs four steps against it:
 #   audit      graphql-http's GraphQL-over-HTTP server audits (fails on a MUST)
+#   schema     graphql-js: introspection and schema.graphql print the same
 #   typecheck  graphql-codegen over operations/, then tsc --noEmit
 #   browser    GraphiQL in headless Chromium (screenshot: target/graphiql.png)
 # Every step runs even if an earlier one failed; the last lines give one
@@ -133,6 +134,7 @@ step() {
 }
 
 step audit node audit.mjs "$BASE_URL/graphql"
+step schema node schema.mjs "$BASE_URL/graphql"
 step typecheck npm run --silent typecheck
 step browser node browser.mjs "$BASE_URL"
 
