@@ -15,6 +15,7 @@ fn many_posts() -> SeedOptions {
         photos_per_user: 1,
         tags: 3,
         tags_per_photo: 1,
+        comments_per_post: 1,
     }
 }
 

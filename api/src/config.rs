@@ -78,7 +78,7 @@ pub struct ServerConfig {
 }
 
 /// Parses a settings group from no arguments and no environment: its defaults.
-fn defaults<T: Args + FromArgMatches>() -> T {
+pub(crate) fn defaults<T: Args + FromArgMatches>() -> T {
     #[derive(Parser)]
     struct Only<T: Args> {
         #[command(flatten)]

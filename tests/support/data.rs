@@ -12,6 +12,7 @@ pub fn small(users: u32) -> SeedOptions {
         photos_per_user: 3,
         tags: 12,
         tags_per_photo: 2,
+        comments_per_post: 2,
     }
 }
 
@@ -23,5 +24,6 @@ pub fn ten_times(users: u32) -> SeedOptions {
         photos_per_user: 30,
         tags: 120,
         tags_per_photo: 20,
+        comments_per_post: 20,
     }
 }

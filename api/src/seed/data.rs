@@ -19,7 +19,7 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{photo, photo_tag, post, profile, tag, user};
+use entity::{comment, photo, photo_tag, post, profile, tag, user};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::{IndexedRandom, index};
 use rand::{RngExt, SeedableRng};
@@ -207,6 +207,31 @@ impl Demo {
         }
     }
 
+    /// Comment `k`, the comment on post `n` (whose id is `post_id`), by a
+    /// user drawn from `user_ids`, written between 10 minutes and a day after
+    /// the post and after the post's earlier comments.
+    pub fn comment(&self, k: u64, n: u64, post_id: i32, user_ids: &[i32]) -> comment::ActiveModel {
+        let mut rng = rng(Stream::Comment, k);
+        let author_id = *user_ids
+            .choose(&mut rng)
+            .expect("a post exists only when a user does");
+        let body = (0..rng.random_range(1..=2))
+            .map(|_| pick(&mut rng, SENTENCES))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let created_at = self.post_created_at(n)
+            + TimeDelta::seconds(600 * (k as i64 % 144 + 1))
+            + TimeDelta::microseconds(rng.random_range(0..1_000_000));
+        comment::ActiveModel {
+            id: NotSet,
+            post_id: Set(post_id),
+            author_id: Set(author_id),
+            body: Set(body),
+            created_at: Set(created_at),
+            updated_at: Set(created_at),
+        }
+    }
+
     /// When photo `n` was published; laid out like [`Demo::post_created_at`],
     /// at a different pace, so photos and posts interleave too.
     fn photo_created_at(&self, n: u64) -> DateTime<Utc> {
@@ -319,6 +344,7 @@ enum Stream {
     Photo,
     TagCreated,
     PhotoTags,
+    Comment,
 }
 
 /// The generator of the values of kind `stream` for row `index`. The kind

@@ -16,7 +16,7 @@ mod writer;
 
 use std::fmt;
 
-use entity::{photo, tag, user};
+use entity::{photo, post, tag, user};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect, TransactionTrait};
 
 use data::Demo;
@@ -47,6 +47,10 @@ pub struct SeedOptions {
     /// more often than others, as on a real site.
     #[arg(long, default_value_t = 5)]
     pub tags_per_photo: u32,
+
+    /// Comments under each post, by users chosen at random.
+    #[arg(long, default_value_t = 3)]
+    pub comments_per_post: u32,
 }
 
 impl SeedOptions {
@@ -59,6 +63,7 @@ impl SeedOptions {
             photos_per_user: 5,
             tags: 30,
             tags_per_photo: 3,
+            comments_per_post: 3,
         }
     }
 
@@ -77,6 +82,10 @@ impl SeedOptions {
             ("posts", users * u64::from(self.posts_per_user)),
             ("photos", photos),
             ("tags", u64::from(self.tags)),
+            (
+                "comments",
+                users * u64::from(self.posts_per_user) * u64::from(self.comments_per_post),
+            ),
         ];
         for (what, count) in counts {
             // Ids are 32-bit signed integers.
@@ -92,15 +101,10 @@ impl SeedOptions {
 }
 
 impl Default for SeedOptions {
-    /// The options of a bare `folio seed`: the data set the benchmarks are measured on.
+    /// The options of a bare `folio seed` (the data set the benchmarks are
+    /// measured on), read from the flags' defaults.
     fn default() -> Self {
-        Self {
-            users: 1000,
-            posts_per_user: 20,
-            photos_per_user: 10,
-            tags: 500,
-            tags_per_photo: 5,
-        }
+        crate::config::defaults()
     }
 }
 
@@ -119,14 +123,22 @@ pub struct SeedReport {
     pub tags: u64,
     /// Rows written to `photo_tags`.
     pub photo_tags: u64,
+    /// Rows written to `comments`.
+    pub comments: u64,
 }
 
 impl fmt::Display for SeedReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} users, {} profiles, {} posts, {} photos, {} tags, {} photo tags",
-            self.users, self.profiles, self.posts, self.photos, self.tags, self.photo_tags
+            "{} users, {} profiles, {} posts, {} photos, {} tags, {} photo tags, {} comments",
+            self.users,
+            self.profiles,
+            self.posts,
+            self.photos,
+            self.tags,
+            self.photo_tags,
+            self.comments
         )
     }
 }
@@ -204,6 +216,7 @@ pub async fn seed(
     let posts = users * u64::from(options.posts_per_user);
     let post_rows = (0..posts).map(|n| demo.post(n, user_ids[demo.user_of(n)]));
     report.posts = writer::insert(&txn, "posts", posts, post_rows, progress).await?;
+    let post_ids = writer::read_ids_in_order::<post::Entity>(&txn, post::Column::Id, posts).await?;
 
     let photos = users * u64::from(options.photos_per_user);
     let photo_rows = (0..photos).map(|n| demo.photo(n, user_ids[demo.user_of(n)]));
@@ -240,6 +253,13 @@ pub async fn seed(
     )
     .await?;
 
+    let comments = posts * u64::from(options.comments_per_post);
+    let comment_rows = (0..comments).map(|k| {
+        let n = k / u64::from(options.comments_per_post);
+        demo.comment(k, n, post_ids[n as usize], &user_ids)
+    });
+    report.comments = writer::insert(&txn, "comments", comments, comment_rows, progress).await?;
+
     txn.commit().await?;
     progress(&format!("seeded {report}"));
     Ok(report)
@@ -254,6 +274,7 @@ mod tests {
         let options = SeedOptions {
             tags: 3,
             tags_per_photo: 4,
+            comments_per_post: 0,
             ..SeedOptions::demo()
         };
         assert!(matches!(
@@ -313,10 +334,11 @@ mod tests {
             photos: 3,
             tags: 4,
             photo_tags: 5,
+            comments: 6,
         };
         assert_eq!(
             report.to_string(),
-            "1 users, 1 profiles, 2 posts, 3 photos, 4 tags, 5 photo tags"
+            "1 users, 1 profiles, 2 posts, 3 photos, 4 tags, 5 photo tags, 6 comments"
         );
     }
 }

@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable, QueryOrder, QuerySelect,
+};
 
 /// The most bound parameters one statement may carry: below SQLite's 32,766,
 /// and well below the 65,535 of PostgreSQL and MySQL.
@@ -74,4 +76,33 @@ where
             })
         })
         .collect()
+}
+
+/// The ids of the `count` rows of `E` in the order they were inserted, read
+/// back in one statement: for tables without a unique column the demo data
+/// could key them by. Seeding writes into an empty database in one
+/// transaction, and every backend numbers the rows of a multi-row `INSERT`
+/// in order, so ascending ids are insertion order.
+pub async fn read_ids_in_order<E>(
+    txn: &DatabaseTransaction,
+    id: E::Column,
+    count: u64,
+) -> Result<Vec<i32>, DbErr>
+where
+    E: EntityTrait,
+{
+    let ids: Vec<i32> = E::find()
+        .select_only()
+        .column(id)
+        .order_by_asc(id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if ids.len() as u64 != count {
+        return Err(DbErr::Custom(format!(
+            "read back {} ids where {count} rows were written",
+            ids.len()
+        )));
+    }
+    Ok(ids)
 }
