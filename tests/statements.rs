@@ -62,6 +62,16 @@ const SHAPES: &[(&str, &str, usize)] = &[
         4,
     ),
     (
+        "post → comment count, comments (paged per post) → author",
+        "{ posts(first: 50) { nodes { commentCount comments(first: 3) { totalCount nodes { author { username } } } } } }",
+        4,
+    ),
+    (
+        "user → comments (paged per user) → post",
+        "{ users(first: 20) { nodes { comments(first: 2) { nodes { body post { title } } } } } }",
+        3,
+    ),
+    (
         "root lookups batch too, then one count for both",
         "{ a: user(username: \"user0001\") { postCount } b: user(username: \"user0002\") { postCount } }",
         2,
