@@ -77,6 +77,10 @@ const ID_QUERIES: &[(&str, &str)] = &[
 ];
 
 const CONCURRENCIES: [usize; 2] = [8, 32];
+
+/// The allocator the `folio` binary uses, so that server mode measures it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const SERVER_MODE: &str = "FOLIO_BENCH_SERVER";
 
 fn main() {
