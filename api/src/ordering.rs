@@ -6,13 +6,19 @@
 //! `data` of a finished response by the operation's selection sets (fragments
 //! inlined in place), read from the document the handler parsed for the
 //! executor. It changes no value and adds or drops no key.
+//!
+//! The order of each position in the response is worked out once, when the
+//! first object there is met, and reused for every item of a list; an
+//! object whose keys are already in order is left as it is.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use async_graphql::Value;
 use async_graphql::parser::types::{
     ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned};
-use std::collections::HashMap;
 
 /// Re-orders `data` by the selection sets of the operation of `document`
 /// that ran ([`crate::schema::operation_to_run`]). Leaves `data` as it is if
@@ -23,8 +29,34 @@ pub fn order_response(
     operation_name: Option<&str>,
 ) {
     if let Some(operation) = crate::schema::operation_to_run(document, operation_name) {
-        let sets = vec![&operation.selection_set.node];
-        order_value(data, &sets, document);
+        let plan = Plan::new(vec![&operation.selection_set.node]);
+        order_value(data, &plan, document);
+    }
+}
+
+/// The order of the keys at one position of the response: the selection
+/// sets merged there, and, once an object there is met, its keys in order,
+/// each with the plan of the position below it.
+struct Plan<'a> {
+    sets: Vec<&'a SelectionSet>,
+    keys: OnceCell<Vec<(&'a Name, Plan<'a>)>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(sets: Vec<&'a SelectionSet>) -> Plan<'a> {
+        Plan {
+            sets,
+            keys: OnceCell::new(),
+        }
+    }
+
+    fn keys(&self, document: &'a ExecutableDocument) -> &[(&'a Name, Plan<'a>)] {
+        self.keys.get_or_init(|| {
+            keys(&self.sets, document)
+                .into_iter()
+                .map(|(name, subs)| (name, Plan::new(subs)))
+                .collect()
+        })
     }
 }
 
@@ -70,24 +102,37 @@ fn keys<'a>(
     ordered
 }
 
-fn order_value(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+fn order_value<'a>(value: &mut Value, plan: &Plan<'a>, document: &'a ExecutableDocument) {
     match value {
         Value::List(items) => {
             for item in items {
-                order_value(item, sets, document);
+                order_value(item, plan, document);
             }
         }
         Value::Object(map) => {
-            let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
-            for (key, subs) in keys(sets, document) {
-                if let Some(mut child) = map.shift_remove(key) {
-                    order_value(&mut child, &subs, document);
-                    ordered.insert(key.clone(), child);
+            let keys = plan.keys(document);
+            let in_order = map.len() <= keys.len()
+                && keys
+                    .iter()
+                    .filter(|(key, _)| map.contains_key(*key))
+                    .zip(map.keys())
+                    .all(|((wanted, _), present)| *wanted == present);
+            if !in_order {
+                let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
+                for (key, _) in keys {
+                    if let Some(child) = map.swap_remove(*key) {
+                        ordered.insert((*key).clone(), child);
+                    }
+                }
+                // Anything not named by the query (none expected) goes at the end.
+                ordered.extend(std::mem::take(map));
+                *map = ordered;
+            }
+            for (key, child_plan) in keys {
+                if let Some(child) = map.get_mut(*key) {
+                    order_value(child, child_plan, document);
                 }
             }
-            // Anything not named by the query (none expected) keeps its place at the end.
-            ordered.extend(std::mem::take(map));
-            *map = ordered;
         }
         _ => {}
     }
