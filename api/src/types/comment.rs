@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::{comment, post, user};
 
 use super::order::order_by;
-use super::{FilterInput, Post, User, load_one};
-use crate::error::{ApiError, ApiResult, IntoGraphql};
+use super::{FilterInput, Post, User, load_required};
+use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::CommentFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
 
@@ -94,19 +94,15 @@ impl Comment {
 
     /// The user who wrote the comment.
     async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        load_one::<comment::Entity, user::Entity>(ctx, &self.0)
-            .await?
-            .map(User::from)
-            .ok_or_else(|| ApiError::Internal(format!("comment {} has no author", self.0.id)))
-            .gql()
+        Ok(User::from(
+            load_required::<comment::Entity, user::Entity>(ctx, &self.0).await?,
+        ))
     }
 
     /// The post the comment is on.
     async fn post(&self, ctx: &Context<'_>) -> ApiResult<Post> {
-        load_one::<comment::Entity, post::Entity>(ctx, &self.0)
-            .await?
-            .map(Post::from)
-            .ok_or_else(|| ApiError::Internal(format!("comment {} has no post", self.0.id)))
-            .gql()
+        Ok(Post::from(
+            load_required::<comment::Entity, post::Entity>(ctx, &self.0).await?,
+        ))
     }
 }

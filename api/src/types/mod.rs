@@ -141,6 +141,26 @@ where
     loaders(ctx)?.relations.load_one(key).await.gql()
 }
 
+/// Resolves a to-one relation that always has a row (its foreign key is not
+/// null and cascades): a missing row is an internal error.
+pub(crate) async fn load_required<P, C>(ctx: &Context<'_>, parent: &P::Model) -> ApiResult<C::Model>
+where
+    P: EntityTrait + Related<C> + Send + Sync,
+    C: EntityTrait + Send + Sync,
+    C::Model: FromQueryResult + Send + Sync + Clone,
+{
+    load_one::<P, C>(ctx, parent)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "a row of {} has no row of {}",
+                P::default().table_name(),
+                C::default().table_name()
+            ))
+        })
+        .gql()
+}
+
 /// Resolves a to-many relation of the `P` row `parent` as a connection.
 pub(crate) async fn load_connection<P, C, F, K, N>(
     ctx: &Context<'_>,

@@ -6,8 +6,8 @@ use entity::{photo, tag, user};
 
 use super::order::order_by;
 use super::tag::TagOrderField;
-use super::{FilterInput, Tag, User, load_list, load_one};
-use crate::error::{ApiError, ApiResult, IntoGraphql};
+use super::{FilterInput, Tag, User, load_list, load_required};
+use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::PhotoFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
 use crate::paging::Sort;
@@ -112,11 +112,9 @@ impl Photo {
 
     /// The user who published the photo.
     async fn owner(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        load_one::<photo::Entity, user::Entity>(ctx, &self.0)
-            .await?
-            .map(User::from)
-            .ok_or_else(|| ApiError::Internal(format!("photo {} has no owner", self.0.id)))
-            .gql()
+        Ok(User::from(
+            load_required::<photo::Entity, user::Entity>(ctx, &self.0).await?,
+        ))
     }
 
     /// The photo's tags, by name.

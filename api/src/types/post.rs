@@ -6,8 +6,8 @@ use entity::{comment, post, user};
 
 use super::comment::{CommentFilterInput, CommentOrder};
 use super::order::order_by;
-use super::{Comment, FilterInput, User, load_count, load_one, object_with_connections};
-use crate::error::{ApiError, ApiResult, IntoGraphql};
+use super::{Comment, FilterInput, User, load_count, load_required, object_with_connections};
+use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::PostFilter;
 use crate::node::{NodeType, decode_id_of, encode_id};
 
@@ -107,11 +107,9 @@ object_with_connections! {
 
         /// The user who wrote the post.
         async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-            load_one::<post::Entity, user::Entity>(ctx, &self.0)
-                .await?
-                .map(User::from)
-                .ok_or_else(|| ApiError::Internal(format!("post {} has no author", self.0.id)))
-                .gql()
+            Ok(User::from(
+            load_required::<post::Entity, user::Entity>(ctx, &self.0).await?,
+        ))
         }
 
         /// How many comments the post has.

@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{profile, user};
 
-use super::{User, load_one};
-use crate::error::{ApiError, ApiResult, IntoGraphql};
+use super::{User, load_required};
+use crate::error::ApiResult;
 use crate::node::{NodeType, encode_id};
 
 /// A user's public profile.
@@ -58,10 +58,8 @@ impl Profile {
 
     /// The user the profile belongs to.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        load_one::<profile::Entity, user::Entity>(ctx, &self.0)
-            .await?
-            .map(User::from)
-            .ok_or_else(|| ApiError::Internal(format!("profile {} has no user", self.0.id)))
-            .gql()
+        Ok(User::from(
+            load_required::<profile::Entity, user::Entity>(ctx, &self.0).await?,
+        ))
     }
 }
