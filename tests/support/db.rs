@@ -153,7 +153,13 @@ impl Drop for TestDb {
         let (admin_url, db_name) = (admin_url.clone(), name.clone());
         // Drop cannot await, and blocking the test's runtime on its own pool would
         // deadlock: drop the database from a thread with a runtime of its own, over
-        // an admin connection. PostgreSQL's FORCE ends this test's open connections.
+        // an admin connection.
+        //
+        // The blocked runtime is also why the database's own connections must be
+        // ended first: a transaction the test's pool has yet to roll back (a write
+        // that failed part-way) is rolled back by a task on that runtime, which
+        // then never runs, and MySQL's DROP DATABASE waits for its locks forever.
+        // PostgreSQL's FORCE ends the connections; on MySQL each is killed.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -161,20 +167,46 @@ impl Drop for TestDb {
                 .expect("a runtime to drop the test database");
             runtime.block_on(async move {
                 let admin = Database::connect(&admin_url).await?;
-                let force = if admin.get_database_backend() == DbBackend::Postgres {
-                    " WITH (FORCE)"
-                } else {
-                    ""
+                let drop = match admin.get_database_backend() {
+                    DbBackend::Postgres => {
+                        format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+                    }
+                    _ => {
+                        kill_mysql_connections(&admin, &db_name).await?;
+                        format!("DROP DATABASE IF EXISTS {db_name}")
+                    }
                 };
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name}{force}"))
-                    .await?;
+                admin.execute_unprepared(&drop).await?;
                 admin.close().await
             })
         })
         .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop test database {name}");
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => eprintln!("warning: could not drop test database {name}: {err}"),
+            Err(_) => eprintln!("warning: could not drop test database {name}"),
         }
     }
+}
+
+/// Ends every connection to the MySQL/MariaDB database `name` but `admin`'s own.
+async fn kill_mysql_connections(
+    admin: &DatabaseConnection,
+    name: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let connections = admin
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT id AS id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
+            [name.into()],
+        ))
+        .await?;
+    for connection in connections {
+        let id: i64 = connection.try_get("", "id")?;
+        // It may have closed since it was listed; either way it is gone.
+        let _ = admin
+            .execute_unprepared(&format!("KILL CONNECTION {id}"))
+            .await;
+    }
+    Ok(())
 }
