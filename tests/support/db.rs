@@ -69,12 +69,14 @@ impl TestDb {
     /// A fresh database with every migration applied: a copy of this
     /// process's template, which the first call makes.
     pub async fn new() -> TestDb {
+        crate::log::init();
         let (url, cleanup) = Template::get().copy().await;
         TestDb::connect(url, cleanup).await
     }
 
     /// A fresh database with no tables at all.
     pub async fn empty() -> TestDb {
+        crate::log::init();
         let (url, cleanup) = match test_server() {
             Some(server) => {
                 let name = test_database_name();
