@@ -4,12 +4,15 @@
 //! Absent, each test gets its own SQLite file in a temporary directory; a
 //! `postgres://…` or `mysql://…` URL names a server on which each test creates
 //! a database of its own and drops it when the test ends, so tests run in
-//! parallel on every backend. This crate holds no tests itself.
+//! parallel on every backend. Each is a copy of a template the process
+//! migrates once ([`db`]). `TEST_LOG=1` prints the server's logs ([`log`]).
+//! This crate holds no tests itself.
 
 pub mod app;
 pub mod data;
 pub mod db;
 pub mod fixtures;
+pub mod log;
 
 pub use app::TestApp;
 pub use db::TestDb;
