@@ -16,6 +16,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 
+/// The fewest bytes a configured token secret may have (HS256's key is 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A configured token secret too short to sign with.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "FOLIO_JWT_SECRET is {bytes} bytes long; it must have at least 32 (for example the output of `openssl rand -base64 48`), or be left unset for a random secret per process"
+)]
+pub struct WeakSecret {
+    /// How long the secret given was, in bytes.
+    pub bytes: usize,
+}
+
 /// Signs and checks tokens.
 pub struct Tokens {
     encoding: EncodingKey,
@@ -44,19 +57,24 @@ impl Tokens {
     }
 
     /// The signer the settings ask for: `secret`, or a random one for this
-    /// process only (with a warning: tokens end when the process does).
-    pub fn configured(secret: Option<&str>, ttl_hours: u64) -> Tokens {
+    /// process only (with a warning: tokens end when the process does). A
+    /// secret shorter than [`MIN_SECRET_BYTES`] is refused: HS256 with a short
+    /// key can be brute-forced from any token.
+    pub fn configured(secret: Option<&str>, ttl_hours: u64) -> Result<Tokens, WeakSecret> {
         let ttl = Duration::from_secs(ttl_hours.saturating_mul(3600));
-        match secret {
-            Some(secret) if !secret.is_empty() => Tokens::new(secret.as_bytes(), ttl),
+        match secret.filter(|s| !s.is_empty()) {
+            Some(secret) if secret.len() < MIN_SECRET_BYTES => Err(WeakSecret {
+                bytes: secret.len(),
+            }),
+            Some(secret) => Ok(Tokens::new(secret.as_bytes(), ttl)),
             _ => {
                 tracing::warn!(
                     "FOLIO_JWT_SECRET is not set: signing tokens with a random secret; \
                      tokens stop working when this process ends"
                 );
-                let mut random = [0u8; 32];
+                let mut random = [0u8; MIN_SECRET_BYTES];
                 argon2::password_hash::rand_core::RngCore::fill_bytes(&mut OsRng, &mut random);
-                Tokens::new(&random, ttl)
+                Ok(Tokens::new(&random, ttl))
             }
         }
     }
@@ -157,6 +175,20 @@ mod tests {
             tokens.verify("abc.def.ghi").map_err(|e| e.code()),
             Err("UNAUTHENTICATED")
         );
+    }
+
+    #[test]
+    fn short_secrets_are_refused_at_start() {
+        let err = Tokens::configured(Some("too short"), 24)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("9 bytes"), "{err}");
+        assert!(Tokens::configured(Some(&"x".repeat(MIN_SECRET_BYTES)), 24).is_ok());
+        assert!(
+            Tokens::configured(None, 24).is_ok(),
+            "a random secret per process"
+        );
+        assert!(Tokens::configured(Some(""), 24).is_ok(), "empty is unset");
     }
 
     #[test]

@@ -26,14 +26,14 @@ pub struct Server {
 impl Server {
     /// Binds `config.bind` (port 0 picks a free port) and builds the app over `db`.
     pub async fn build(db: DatabaseConnection, config: &ServerConfig) -> anyhow::Result<Server> {
+        let tokens = Arc::new(Tokens::configured(
+            config.jwt_secret.as_deref(),
+            config.token_ttl_hours,
+        )?);
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("could not listen on {}", config.bind))?;
         let address = listener.local_addr()?;
-        let tokens = Arc::new(Tokens::configured(
-            config.jwt_secret.as_deref(),
-            config.token_ttl_hours,
-        ));
         let state = AppState {
             schema: crate::schema::build(config.limits, tokens.clone()),
             db,

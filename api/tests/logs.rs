@@ -1,5 +1,6 @@
-//! The built `folio` binary's logs, read from a pipe as a log collector reads
-//! them: no ANSI escape codes, and with `json` one JSON object per line.
+//! The built `folio` binary as an operator starts it: its logs, read from a
+//! pipe as a log collector reads them (no ANSI escape codes, and with `json`
+//! one JSON object per line), and what it refuses to start with.
 //!
 //! This lives in the `api` package rather than in the end-to-end suite under
 //! `tests/` because Cargo builds a package's binary for, and names it to
@@ -74,4 +75,37 @@ fn the_flag_overrides_the_environment() {
         stderr.lines().all(|line| !line.starts_with('{')),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_short_token_secret_is_refused_at_start() {
+    let scratch = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/folio.db?mode=rwc", scratch.path().display());
+    let mut folio = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(scratch.path())
+        .env("DATABASE_URL", database)
+        .env("FOLIO_JWT_SECRET", "hunter2")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while folio.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            folio.kill().unwrap();
+            panic!("folio started with a 7-byte token secret");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = folio.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("FOLIO_JWT_SECRET is 7 bytes long; it must have at least 32"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.contains("listening"), "{stdout}");
 }
