@@ -485,3 +485,30 @@ async fn media_types_are_read_with_their_parameters_and_qualities() {
         assert_eq!(response.headers()["content-type"], answered, "{accept}");
     }
 }
+
+#[tokio::test]
+async fn nul_characters_are_bad_user_input_on_every_backend() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let filter = "query($t: String) { posts(filter: { titleContains: $t }) { totalCount } }";
+    let error = app.error(filter, json!({ "t": "a\u{0}b" })).await;
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    assert_eq!(error["extensions"]["field"], "t", "{error}");
+    let inline = r#"{ posts(filter: { titleContains: "a\u0000b" }) { totalCount } }"#;
+    let error = app.error(inline, json!({})).await;
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    let login =
+        "mutation($l: String!) { login(input: { login: $l, password: \"whatever1\" }) { token } }";
+    let error = app.error(login, json!({ "l": "ada\u{0}" })).await;
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    let create = "mutation($t: String!) { createPost(input: { title: $t, body: \"b\" }) { id } }";
+    let body = app
+        .graphql_as(Some(&token), create, json!({ "t": "nul\u{0}title" }))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    let posts = app.data("{ posts { totalCount } }", json!({})).await;
+    assert_eq!(posts["posts"]["totalCount"], 0, "nothing written");
+}

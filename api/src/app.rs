@@ -103,7 +103,11 @@ async fn execute(
     mut request: async_graphql::Request,
     document: Result<ExecutableDocument, ServerError>,
 ) -> Response {
-    let response = match (viewer(state, headers), document) {
+    let checked = viewer(state, headers).and_then(|viewer| {
+        without_nul(&request)?;
+        Ok(viewer)
+    });
+    let response = match (checked, document) {
         (Err(err), _) => {
             let error =
                 async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
@@ -123,6 +127,32 @@ async fn execute(
         }
     };
     respond(headers, response)
+}
+
+/// `BAD_USER_INPUT` when a string in the request holds the NUL character,
+/// which no text column can store (PostgreSQL refuses it outright): in a
+/// variable (the error names it) or written into the query.
+fn without_nul(request: &async_graphql::Request) -> Result<(), crate::error::ApiError> {
+    fn holds_nul(value: &async_graphql::Value) -> bool {
+        use async_graphql::Value;
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::List(items) => items.iter().any(holds_nul),
+            Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+            _ => false,
+        }
+    }
+    let message = "text may not contain the NUL character (U+0000)";
+    for (name, value) in request.variables.iter() {
+        if holds_nul(value) {
+            return Err(crate::error::ApiError::bad_input(name.as_str(), message));
+        }
+    }
+    // A string literal in the document spells it as an escape (or holds it raw).
+    if request.query.contains('\0') || request.query.to_ascii_lowercase().contains("\\u0000") {
+        return Err(crate::error::ApiError::bad_input("query", message));
+    }
+    Ok(())
 }
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
