@@ -12,8 +12,15 @@
 //! PostgreSQL the throughput of `pgbench` running the minimal SQL of the same
 //! request (the SPEC's yardstick) on the same data, with the ratio.
 //!
+//! After the table, where `perf` is installed, a further run of the first
+//! query on PostgreSQL is profiled and drawn as a flamegraph of the server
+//! at `target/flamegraph-users-posts.svg` (left out when
+//! `FOLIO_BENCH_FLAMEGRAPH=0`); that run's figures are not in the table.
+//!
 //! Settings: `FOLIO_BENCH_SECONDS` (each run's length, default 5),
-//! `FOLIO_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432`),
+//! `FOLIO_BENCH_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432?sslmode=disable`: over loopback, for
+//! Folio and pgbench alike, TLS would only add its own cost to both),
 //! `FOLIO_BENCH_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`),
 //! `FOLIO_BENCH_BACKENDS` (comma-separated subset of `sqlite,postgres,mysql`).
 //! It talks to 127.0.0.1 only, and every run is bounded in time.
@@ -34,47 +41,85 @@ use serde_json::{Value, json};
 
 /// (name, query, the minimal SQL of the same request for pgbench, in which
 /// `:users`, `:photos`, `:tags` and `:owners` stand for the ids the previous
-/// level returned)
+/// level returned). The minimal SQL reads only the columns the response and
+/// its cursors need, and pages each parent's children with an index seek
+/// (`LATERAL … ORDER BY … LIMIT n + 1`): the fastest plan PostgreSQL has for
+/// the request, not the one Folio happens to send.
 const QUERIES: &[(&str, &str, &str)] = &[
     (
         "users(50) → profile, 10 newest posts",
         "{ users(first: 50) { nodes { username profile { bio } posts(first: 10) { nodes { title } } } } }",
-        "SELECT id, username, created_at, updated_at FROM users ORDER BY created_at, id LIMIT 51;
-SELECT * FROM profiles WHERE user_id IN (:users);
-SELECT * FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY author_id ORDER BY created_at DESC, id DESC) rn
-  FROM posts p WHERE author_id IN (:users)) w WHERE rn <= 11 ORDER BY author_id, rn;",
+        "SELECT id, username, created_at FROM users ORDER BY created_at, id LIMIT 51;
+SELECT user_id, bio FROM profiles WHERE user_id IN (:users);
+SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:users]) a(id) CROSS JOIN LATERAL
+  (SELECT id, title, created_at FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT 11) x;",
     ),
     (
         "photos(100) → tags",
         "{ photos(first: 100) { nodes { filename tags { name } } } }",
-        "SELECT id, owner_id, filename, caption, created_at, updated_at FROM photos ORDER BY created_at DESC, id DESC LIMIT 101;
-SELECT t.*, pt.photo_id FROM tags t JOIN photo_tags pt ON pt.tag_id = t.id WHERE pt.photo_id IN (:photos) ORDER BY pt.photo_id, t.name;",
+        "SELECT id, filename, created_at FROM photos ORDER BY created_at DESC, id DESC LIMIT 101;
+SELECT pt.photo_id, t.id, t.name FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN (:photos) ORDER BY pt.photo_id, t.name;",
     ),
     (
         "tags(10) → 10 newest photos → owner → 3 newest posts",
         "{ tags(first: 10) { nodes { name photos(first: 10) { nodes { filename owner { username posts(first: 3) { nodes { title } } } } } } } }",
-        "SELECT * FROM tags ORDER BY name, id LIMIT 11;
-SELECT * FROM (SELECT p.*, pt.tag_id, ROW_NUMBER() OVER (PARTITION BY pt.tag_id ORDER BY p.created_at DESC, p.id DESC) rn
-  FROM photos p JOIN photo_tags pt ON pt.photo_id = p.id WHERE pt.tag_id IN (:tags)) w WHERE rn <= 11 ORDER BY tag_id, rn;
-SELECT id, username, created_at, updated_at FROM users WHERE id IN (:owners);
-SELECT * FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY author_id ORDER BY created_at DESC, id DESC) rn
-  FROM posts p WHERE author_id IN (:owners)) w WHERE rn <= 4 ORDER BY author_id, rn;",
+        "SELECT id, name FROM tags ORDER BY name, id LIMIT 11;
+SELECT a.id, x.id, x.owner_id, x.filename, x.created_at FROM unnest(ARRAY[:tags]) a(id) CROSS JOIN LATERAL
+  (SELECT p.id, p.owner_id, p.filename, p.created_at FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
+   WHERE pt.tag_id = a.id ORDER BY p.created_at DESC, p.id DESC LIMIT 11) x;
+SELECT id, username FROM users WHERE id IN (:owners);
+SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:owners]) a(id) CROSS JOIN LATERAL
+  (SELECT id, title, created_at FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT 4) x;",
+    ),
+    (
+        "the same, every photo of a tag, every post (large)",
+        "{ tags(first: 10) { nodes { name photos(first: 100) { nodes { filename owner { username posts(first: 20) { nodes { title } } } } } } } }",
+        "SELECT id, name FROM tags ORDER BY name, id LIMIT 11;
+SELECT a.id, x.id, x.owner_id, x.filename, x.created_at FROM unnest(ARRAY[:tags]) a(id) CROSS JOIN LATERAL
+  (SELECT p.id, p.owner_id, p.filename, p.created_at FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
+   WHERE pt.tag_id = a.id ORDER BY p.created_at DESC, p.id DESC LIMIT 101) x;
+SELECT id, username FROM users WHERE id IN (:all_owners);
+SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:all_owners]) a(id) CROSS JOIN LATERAL
+  (SELECT id, title, created_at FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT 21) x;",
     ),
 ];
 
+/// The photos of the first ten tags, at most `:n` of each, newest first.
+const TAG_PHOTOS: &str = "SELECT x.owner_id FROM (SELECT id FROM tags ORDER BY name, id LIMIT 10) t
+  CROSS JOIN LATERAL (SELECT p.owner_id FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
+  WHERE pt.tag_id = t.id ORDER BY p.created_at DESC, p.id DESC LIMIT :n) x";
+
 /// The ids the minimal SQL stands on, as the GraphQL request finds them.
-const ID_QUERIES: &[(&str, &str)] = &[
-    (":users", "SELECT id FROM users ORDER BY created_at, id LIMIT 50"),
-    (":photos", "SELECT id FROM photos ORDER BY created_at DESC, id DESC LIMIT 100"),
-    (":tags", "SELECT id FROM tags ORDER BY name, id LIMIT 10"),
-    (
-        ":owners",
-        "SELECT DISTINCT owner_id FROM photos WHERE id IN (SELECT photo_id FROM (SELECT pt.photo_id,
-           ROW_NUMBER() OVER (PARTITION BY pt.tag_id ORDER BY p.created_at DESC, p.id DESC) rn
-           FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
-           WHERE pt.tag_id IN (SELECT id FROM (SELECT id FROM tags ORDER BY name, id LIMIT 10) t)) w WHERE rn <= 10)",
-    ),
-];
+fn id_queries() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            ":users",
+            "SELECT id FROM users ORDER BY created_at, id LIMIT 50".to_owned(),
+        ),
+        (
+            ":photos",
+            "SELECT id FROM photos ORDER BY created_at DESC, id DESC LIMIT 100".to_owned(),
+        ),
+        (
+            ":tags",
+            "SELECT id FROM tags ORDER BY name, id LIMIT 10".to_owned(),
+        ),
+        (
+            ":owners",
+            format!(
+                "SELECT DISTINCT owner_id FROM ({}) o",
+                TAG_PHOTOS.replace(":n", "10")
+            ),
+        ),
+        (
+            ":all_owners",
+            format!(
+                "SELECT DISTINCT owner_id FROM ({}) o",
+                TAG_PHOTOS.replace(":n", "100")
+            ),
+        ),
+    ]
+}
 
 const CONCURRENCIES: [usize; 2] = [8, 32];
 
@@ -104,7 +149,7 @@ async fn bench() {
             "postgres",
             Some(env_or(
                 "FOLIO_BENCH_POSTGRES_URL",
-                "postgres://postgres@127.0.0.1:5432",
+                "postgres://postgres@127.0.0.1:5432?sslmode=disable",
             )),
         ),
         (
@@ -176,13 +221,28 @@ async fn run_backend(backend: &str, scratch: &BenchDb, seconds: u64) {
 
     let server = ServerProcess::start(&scratch.url);
     let client = reqwest::Client::new();
+    run_queries(backend, &server, &client, &statements, &floors, seconds).await;
+    if backend == "postgres" && env_or("FOLIO_BENCH_FLAMEGRAPH", "1") != "0" {
+        flamegraph(&server, &client).await;
+    }
+}
+
+/// Runs every query at every concurrency against `server` and prints a line each.
+async fn run_queries(
+    backend: &str,
+    server: &ServerProcess,
+    client: &reqwest::Client,
+    statements: &[usize],
+    floors: &[f64],
+    seconds: u64,
+) {
     for (q, (name, query, _)) in QUERIES.iter().enumerate() {
-        let body = post(&client, &server.url, query).await;
+        let body = post(client, &server.url, query).await;
         assert!(body.get("errors").is_none(), "{name}: {body}");
         for (c, concurrency) in CONCURRENCIES.into_iter().enumerate() {
             let cpu_before = server.cpu_time();
             let run = load(
-                &client,
+                client,
                 &server.url,
                 query,
                 concurrency,
@@ -208,6 +268,74 @@ async fn run_backend(backend: &str, scratch: &BenchDb, seconds: u64) {
             );
         }
     }
+}
+
+/// Profiles the server with `perf` while it answers the first query at the
+/// first concurrency for three seconds, and draws the profile as a
+/// flamegraph under the target directory. Says why when it cannot.
+async fn flamegraph(server: &ServerProcess, client: &reqwest::Client) {
+    // This binary is target/<profile>/deps/queries-…: the target dir is three levels up.
+    let exe = std::env::current_exe().unwrap();
+    let Some(target) = exe.ancestors().nth(3) else {
+        return;
+    };
+    let data = target.join("flamegraph-users-posts.perf.data");
+    let svg = target.join("flamegraph-users-posts.svg");
+    let recording = Command::new("perf")
+        .args([
+            "record",
+            "-q",
+            "-F",
+            "299",
+            "--call-graph",
+            "dwarf,32768",
+            "-o",
+        ])
+        .arg(&data)
+        .args(["-p", &server.child.id().to_string(), "--", "sleep", "3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut recording) = recording else {
+        eprintln!("perf not found: no flamegraph");
+        return;
+    };
+    let (_, query, _) = QUERIES[0];
+    load(
+        client,
+        &server.url,
+        query,
+        CONCURRENCIES[0],
+        Duration::from_secs(3),
+    )
+    .await;
+    let recorded = recording
+        .wait()
+        .map(|status| status.success())
+        .unwrap_or(false);
+    let script = Command::new("perf")
+        .args(["script", "-i"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .output();
+    let _ = std::fs::remove_file(&data);
+    let script = match script {
+        Ok(output) if recorded && output.status.success() => output.stdout,
+        _ => {
+            eprintln!("perf could not profile the server (perf_event_paranoid?): no flamegraph");
+            return;
+        }
+    };
+    use inferno::collapse::Collapse;
+    let mut folded = Vec::new();
+    inferno::collapse::perf::Folder::default()
+        .collapse(script.as_slice(), &mut folded)
+        .unwrap();
+    let mut options = inferno::flamegraph::Options::default();
+    options.title = format!("folio serve: {query}");
+    let file = std::fs::File::create(&svg).unwrap();
+    inferno::flamegraph::from_reader(&mut options, folded.as_slice(), file).unwrap();
+    eprintln!("flamegraph of the first query: {}", svg.display());
 }
 
 /// How many SQL statements each query takes, counted on an in-process server
@@ -248,16 +376,16 @@ async fn pgbench_floors(db: &DatabaseConnection, url: &str, seconds: u64) -> Vec
         return Vec::new();
     }
     let mut ids = Vec::new();
-    for (placeholder, sql) in ID_QUERIES {
+    for (placeholder, sql) in id_queries() {
         let rows = db
-            .query_all_raw(Statement::from_string(DbBackend::Postgres, *sql))
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
             .await
             .unwrap();
         let list: Vec<String> = rows
             .iter()
             .map(|row| row.try_get_by_index::<i32>(0).unwrap().to_string())
             .collect();
-        ids.push((*placeholder, list.join(",")));
+        ids.push((placeholder, list.join(",")));
     }
     let dir = tempfile::tempdir().unwrap();
     let mut floors = Vec::new();
