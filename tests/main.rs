@@ -14,6 +14,7 @@ mod migrations;
 mod mutations;
 mod operations;
 mod paging;
+mod plans;
 mod queries;
 mod relations;
 mod seed;

@@ -272,6 +272,14 @@ pub struct Window<M> {
     pub total: Option<u64>,
 }
 
+impl<M: Clone> Window<M> {
+    /// The window a loader shared: its own rows when nothing else holds it
+    /// any more (the usual case), a copy otherwise.
+    pub fn take(shared: std::sync::Arc<Window<M>>) -> Window<M> {
+        std::sync::Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone())
+    }
+}
+
 impl<M> Default for Window<M> {
     fn default() -> Self {
         Window {

@@ -24,8 +24,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -46,11 +46,11 @@ pub const TEST_DATABASE_URL: &str = "FOLIO_TEST_DATABASE_URL";
 /// for the migration tests. Dropping it closes the connection and removes the
 /// database (the SQLite directory, or the server-side database).
 pub struct TestDb {
-    /// The connection the test uses; every statement it runs is counted.
+    /// The connection the test uses; every statement it runs is recorded.
     pub conn: DatabaseConnection,
     /// The URL of this test's database, for anything that opens its own pool.
     pub url: String,
-    statements: Arc<AtomicUsize>,
+    statements: Arc<Mutex<Vec<Statement>>>,
     /// Held for its `Drop`, which removes the database; declared last, so
     /// that it drops after the connection.
     _cleanup: Cleanup,
@@ -96,10 +96,13 @@ impl TestDb {
         let mut conn = Database::connect(&url)
             .await
             .unwrap_or_else(|err| panic!("connecting to the test database {url}: {err}"));
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
+        let statements = Arc::new(Mutex::new(Vec::new()));
+        let recorded = statements.clone();
+        conn.set_metric_callback(move |info| {
+            recorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(info.statement.clone());
         });
         TestDb {
             conn,
@@ -116,12 +119,23 @@ impl TestDb {
 
     /// SQL statements run on [`TestDb::conn`] since the last reset.
     pub fn statement_count(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        self.recorded().len()
     }
 
-    /// Starts counting statements from zero.
+    /// The SQL statements run on [`TestDb::conn`] since the last reset, in order.
+    pub fn statements(&self) -> Vec<Statement> {
+        self.recorded().clone()
+    }
+
+    /// Starts recording statements afresh.
     pub fn reset_statement_count(&self) {
-        self.statements.store(0, Ordering::SeqCst);
+        self.recorded().clear();
+    }
+
+    fn recorded(&self) -> std::sync::MutexGuard<'_, Vec<Statement>> {
+        self.statements
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The names of the tables in this database, sorted.

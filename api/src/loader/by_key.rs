@@ -55,7 +55,7 @@ where
         let table = table_of(&def.to_tbl);
         let to = qualified(table.clone(), column_of(&def.to_col));
         let mut query = Query::select();
-        select_columns::<C>(&mut query);
+        select_columns::<C>(&mut query, super::Unread::default());
         query
             .expr_as(to.clone(), Alias::new("folio_key"))
             .from(table)
@@ -141,7 +141,7 @@ where
     E::Model: FromQueryResult,
 {
     let mut query = Query::select();
-    select_columns::<E>(&mut query);
+    select_columns::<E>(&mut query, super::Unread::default());
     query.from(E::default()).cond_where(condition);
     E::find()
         .from_raw_sql(db.get_database_backend().build(&query))

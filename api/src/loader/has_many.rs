@@ -36,6 +36,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use derive_where::derive_where;
@@ -59,6 +60,8 @@ pub struct Slice<F, K> {
     pub page: Page,
     /// Whether to count the filtered rows (only when `totalCount` is selected).
     pub with_total: bool,
+    /// The long text columns nothing selected will show.
+    pub unread: super::Unread,
 }
 
 /// The key of a to-many relation from `P` to `C`: a parent and a slice.
@@ -90,13 +93,16 @@ where
     F: Filter<C>,
     K: SortKey<C>,
 {
-    type Value = Window<C::Model>;
+    /// Shared, not copied: the DataLoader hands each waiter a clone of its
+    /// value, and by the time the waiter reads it the batch has let go of
+    /// its own, so [`Window::take`] gets the rows without copying them.
+    type Value = Arc<Window<C::Model>>;
     type Error = crate::error::LoadError;
 
     async fn load(
         &self,
         keys: &[ToMany<P, C, F, K>],
-    ) -> LoadResult<HashMap<ToMany<P, C, F, K>, Window<C::Model>>> {
+    ) -> LoadResult<HashMap<ToMany<P, C, F, K>, Arc<Window<C::Model>>>> {
         // One statement per distinct slice; siblings share one.
         let mut by_slice: HashMap<&Slice<F, K>, Vec<i32>> = HashMap::new();
         for key in keys {
@@ -130,7 +136,7 @@ where
             };
             for parent in parents {
                 let window = windows.remove(&parent).unwrap_or_default();
-                found.insert(ToMany::new(parent, slice.clone()), window);
+                found.insert(ToMany::new(parent, slice.clone()), Arc::new(window));
             }
         }
         Ok(found)
@@ -160,7 +166,7 @@ where
     let table = C::default().into_iden();
     let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
     let id_col = qualified(table, primary_id_column::<C>().into_iden());
-    select_columns::<C>(&mut base);
+    select_columns::<C>(&mut base, slice.unread);
     base.cond_where(slice.filter.condition());
     if let Some(past_cursor) =
         keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
@@ -254,7 +260,7 @@ where
     // The subquery of one parent, whose id is `parent_value`.
     let seek = |parent_value: SimpleExpr| {
         let mut query = base.clone();
-        select_columns::<C>(&mut query);
+        select_columns::<C>(&mut query, slice.unread);
         query
             .expr_as(parent.clone(), Alias::new("folio_parent"))
             .and_where(Expr::expr(parent.clone()).eq(parent_value))
@@ -340,7 +346,7 @@ where
     let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
     let id_col = qualified(table, primary_id_column::<C>().into_iden());
     base.cond_where(slice.filter.condition());
-    select_columns::<C>(&mut base);
+    select_columns::<C>(&mut base, slice.unread);
 
     let parent = parent.unwrap_or_else(|| Expr::val(0));
     let in_page: SimpleExpr =

@@ -43,6 +43,39 @@ pub use has_many::{Slice, ToMany, page_of_roots};
 /// Columns no loader ever reads: they are selected as `''` under their own name.
 pub const SECRET_COLUMNS: &[&str] = &["password_hash"];
 
+/// Long text columns a list reads only when the field of the same name is
+/// selected on its items: otherwise they are selected as `''`, so that the
+/// ten newest posts of fifty users do not bring 500 post bodies nobody asked
+/// for. Each is shown by the field of its own name and by nothing else.
+pub const ON_DEMAND_COLUMNS: &[&str] = &["body", "caption"];
+
+/// Which of the [`ON_DEMAND_COLUMNS`] a statement leaves unread: bit `i`
+/// stands for the `i`-th. Part of a list's key, so siblings that select the
+/// same fields share a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Unread(u8);
+
+impl Unread {
+    /// Every on-demand column but those whose field `selected` names.
+    pub fn unless(selected: impl Fn(&str) -> bool) -> Unread {
+        Unread(
+            ON_DEMAND_COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(_, column)| !selected(column))
+                .fold(0, |bits, (i, _)| bits | 1 << i),
+        )
+    }
+
+    /// Whether `column` is left unread.
+    fn contains(self, column: &str) -> bool {
+        ON_DEMAND_COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
 /// A filter on the rows of `E`, as part of a loader key: equal filters share a batch.
 pub trait Filter<E: EntityTrait>: Clone + Eq + Hash + Send + Sync + Debug + 'static {
     /// The SQL condition, on columns qualified by `E`'s table.
@@ -201,12 +234,12 @@ pub(crate) fn qualified(table: DynIden, column: DynIden) -> SimpleExpr {
 }
 
 /// Selects every column of `E` (qualified by its table) under its own name,
-/// with [`SECRET_COLUMNS`] blanked.
-pub(crate) fn select_columns<E: EntityTrait>(query: &mut SelectStatement) {
+/// with [`SECRET_COLUMNS`] and the `unread` ones blanked.
+pub(crate) fn select_columns<E: EntityTrait>(query: &mut SelectStatement, unread: Unread) {
     let table: DynIden = E::default().into_iden();
     for column in E::Column::iter() {
         let name = column.as_str();
-        let expr: SimpleExpr = if SECRET_COLUMNS.contains(&name) {
+        let expr: SimpleExpr = if SECRET_COLUMNS.contains(&name) || unread.contains(name) {
             Expr::val("")
         } else {
             qualified(table.clone(), column.into_iden())

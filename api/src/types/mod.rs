@@ -18,8 +18,8 @@ use entity::{photo as photo_row, post as post_row, profile as profile_row, tag a
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::loader::{ById, CountOf, Filter, Loaders, Slice, ToMany, ToOne, page_of_roots};
-use crate::paging::{Page, PageArgs, Sort, SortKey};
+use crate::loader::{ById, CountOf, Filter, Loaders, Slice, ToMany, ToOne, Unread, page_of_roots};
+use crate::paging::{Page, PageArgs, Sort, SortKey, Window};
 
 pub(crate) use connection::object_with_connections;
 pub use connection::{Connection, connection};
@@ -185,6 +185,7 @@ where
         .load_one(ToMany::<P, C, F, K>::new(parent, slice))
         .await
         .gql()?
+        .map(Window::take)
         .unwrap_or_default();
     Ok(connection(window, &page, sort, wrap))
 }
@@ -240,13 +241,14 @@ where
         sort,
         page: Page::all(),
         with_total: false,
+        unread: Unread::default(),
     };
     let window = loaders(ctx)?
         .relations
         .load_one(ToMany::<P, C, _, K>::new(parent, slice))
         .await
         .gql()?;
-    Ok(window.map(|w| w.rows).unwrap_or_default())
+    Ok(window.map(|w| Window::take(w).rows).unwrap_or_default())
 }
 
 /// Resolves the number of `C` rows related to the `P` row `parent`.
@@ -282,6 +284,11 @@ where
         sort,
         page: Page::from_args(args, sort).gql()?,
         with_total: wants_total(ctx),
+        unread: Unread::unless(|field| {
+            let selected = ctx.look_ahead();
+            selected.field("nodes").field(field).exists()
+                || selected.field("edges").field("node").field(field).exists()
+        }),
     })
 }
 
