@@ -101,7 +101,7 @@ async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     mut request: async_graphql::Request,
-    document: Result<ExecutableDocument, ServerError>,
+    document: Result<Arc<ExecutableDocument>, ServerError>,
 ) -> Response {
     let checked = viewer(state, headers).and_then(|viewer| {
         without_nul(&request)?;
@@ -117,7 +117,7 @@ async fn execute(
         (Ok(viewer), Ok(document)) => {
             let (loaders, batches) = Loaders::new(state.db.clone());
             // The executor consumes its copy; cloning the tree costs far less than parsing.
-            request.set_parsed_query(document.clone());
+            request.set_parsed_query(ExecutableDocument::clone(&document));
             let request = request.data(loaders).data(viewer);
             let operation = request.operation_name.clone();
             let mut response = batches.run(state.schema.execute(request)).await;

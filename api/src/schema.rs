@@ -39,7 +39,37 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
         .limit_complexity(limits.max_complexity)
         .data(limits)
         .data(tokens)
+        .data(Documents::default())
         .finish()
+}
+
+/// The most text the parsed-document cache keeps, summed over its documents.
+const CACHED_DOCUMENT_TEXT: u64 = 1024 * 1024;
+
+/// Parsed documents by their text, so that a document clients send again and
+/// again (every generated client does) is parsed once. Bounded by the total
+/// length of the texts it keeps: a flood of distinct documents evicts the
+/// least used, and costs no more than parsing each.
+struct Documents(quick_cache::sync::Cache<String, Arc<ExecutableDocument>, TextLength>);
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents(quick_cache::sync::Cache::with_weighter(
+            1024,
+            CACHED_DOCUMENT_TEXT,
+            TextLength,
+        ))
+    }
+}
+
+/// A cached document weighs as much as its text is long.
+#[derive(Clone)]
+struct TextLength;
+
+impl quick_cache::Weighter<String, Arc<ExecutableDocument>> for TextLength {
+    fn weight(&self, text: &String, _: &Arc<ExecutableDocument>) -> u64 {
+        text.len().max(1) as u64
+    }
 }
 
 /// The limits `schema` was built with.
@@ -52,7 +82,14 @@ fn limits(schema: &FolioSchema) -> QueryLimits {
 /// (`Request::set_parsed_query`) and for everything the handler reads in it.
 /// A document that does not parse is `GRAPHQL_PARSE_FAILED`; one with more
 /// aliases than `schema`'s limit allows is `QUERY_TOO_COMPLEX`.
-pub fn parse(schema: &FolioSchema, query: &str) -> Result<ExecutableDocument, ServerError> {
+///
+/// A document that passed is kept in a bounded cache by its text, and found
+/// there the next time (only documents that pass are kept).
+pub fn parse(schema: &FolioSchema, query: &str) -> Result<Arc<ExecutableDocument>, ServerError> {
+    let cache = schema.data::<Documents>();
+    if let Some(document) = cache.and_then(|cache| cache.0.get(query)) {
+        return Ok(document);
+    }
     let document = async_graphql::parser::parse_query(query)
         .map_err(|err| coded(ServerError::from(err), "GRAPHQL_PARSE_FAILED"))?;
     let max_aliases = limits(schema).max_aliases;
@@ -61,6 +98,10 @@ pub fn parse(schema: &FolioSchema, query: &str) -> Result<ExecutableDocument, Se
         let message =
             format!("The query uses {aliases} aliases; at most {max_aliases} are allowed.");
         return Err(coded(ServerError::new(message, None), "QUERY_TOO_COMPLEX"));
+    }
+    let document = Arc::new(document);
+    if let Some(cache) = cache {
+        cache.0.insert(query.to_owned(), document.clone());
     }
     Ok(document)
 }
@@ -283,7 +324,7 @@ mod tests {
             Ok(document) => {
                 let mut request = async_graphql::Request::new(query);
                 request.operation_name = name.map(str::to_owned);
-                request.set_parsed_query(document);
+                request.set_parsed_query(ExecutableDocument::clone(&document));
                 schema.execute(request).await.errors
             }
         };
