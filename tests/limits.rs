@@ -114,6 +114,79 @@ async fn deep_and_complex_queries_are_refused_before_they_run() {
     assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
 }
 
+/// `fragment F0 on Query { ...F1 ...F1 }` … `fragment F{n} on Query { users { totalCount } }`:
+/// a few hundred bytes that spread out to 2^n selections.
+fn fragment_chain(n: usize) -> String {
+    let mut document = String::from("{ ...F0 }\n");
+    for i in 0..n {
+        let next = i + 1;
+        document.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{next} ...F{next} }}\n"
+        ));
+    }
+    document.push_str(&format!(
+        "fragment F{n} on Query {{ users {{ totalCount }} }}\n"
+    ));
+    document
+}
+
+#[tokio::test]
+async fn documents_that_spread_out_are_measured_before_they_run() {
+    let app = TestApp::spawn().await;
+    // 2^30 selections: refused at once, while the server keeps answering.
+    let chain = fragment_chain(30);
+    let health = async {
+        let started = std::time::Instant::now();
+        let status = app
+            .client
+            .get(format!("http://{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (status, started.elapsed())
+    };
+    let (a, b, c, d, (status, waited)) = tokio::join!(
+        app.graphql(&chain, json!({})),
+        app.graphql(&chain, json!({})),
+        app.graphql(&chain, json!({})),
+        app.graphql(&chain, json!({})),
+        health
+    );
+    assert!(status.is_success());
+    assert!(
+        waited < std::time::Duration::from_secs(2),
+        "/healthz waited {waited:?}"
+    );
+    for body in [a, b, c, d] {
+        let error = &body["errors"][0];
+        assert_eq!(code(error), "QUERY_TOO_COMPLEX", "{body}");
+        assert!(
+            error["message"].as_str().unwrap().contains("5000"),
+            "{error}"
+        );
+    }
+    // A short chain is an ordinary query.
+    let found = app.data(&fragment_chain(3), json!({})).await;
+    assert_eq!(found["users"]["totalCount"], json!(0));
+
+    let directives = "{ users @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) \
+        @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) \
+        @skip(if: false) @skip(if: false) { totalCount } }";
+    let error = app.error(directives, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("11 directives"),
+        "{error}"
+    );
+
+    // Past the parser's recursion limit the document is too deep, not malformed.
+    let deep = format!("{}{}", "{ users ".repeat(300), "}".repeat(300));
+    let error = app.error(&deep, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_DEEP", "{error}");
+    assert_leaks_nothing(&error);
+}
+
 #[tokio::test]
 async fn malformed_documents_carry_a_code() {
     let app = TestApp::spawn().await;

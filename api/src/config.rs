@@ -41,6 +41,15 @@ pub struct QueryLimits {
     /// The most aliases a query may use.
     #[arg(long, env = "FOLIO_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: usize,
+
+    /// The most field selections a query may hold once every fragment
+    /// spread is replaced by the fragment it names.
+    #[arg(long, env = "FOLIO_MAX_SELECTIONS", default_value_t = 5_000)]
+    pub max_selections: usize,
+
+    /// The most directives any one field or fragment may carry.
+    #[arg(long, env = "FOLIO_MAX_DIRECTIVES", default_value_t = 10)]
+    pub max_directives: usize,
 }
 
 /// How the HTTP server listens and what it accepts.

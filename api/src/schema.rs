@@ -80,8 +80,12 @@ fn limits(schema: &FolioSchema) -> QueryLimits {
 
 /// Parses a request's document, once per request, for the executor
 /// (`Request::set_parsed_query`) and for everything the handler reads in it.
-/// A document that does not parse is `GRAPHQL_PARSE_FAILED`; one with more
-/// aliases than `schema`'s limit allows is `QUERY_TOO_COMPLEX`.
+/// A document that does not parse is `GRAPHQL_PARSE_FAILED`, one nested
+/// past the parser's recursion limit `QUERY_TOO_DEEP`; one with more
+/// aliases, more selections once its fragments are spread out, or more
+/// directives on one field than `schema`'s limits allow is
+/// `QUERY_TOO_COMPLEX` ([`check_shape`]). All of it is decided before
+/// async-graphql walks the document, whose own walks spread fragments out.
 ///
 /// A document that passed is kept in a bounded cache by its text, and found
 /// there the next time (only documents that pass are kept).
@@ -90,15 +94,15 @@ pub fn parse(schema: &FolioSchema, query: &str) -> Result<Arc<ExecutableDocument
     if let Some(document) = cache.and_then(|cache| cache.0.get(query)) {
         return Ok(document);
     }
-    let document = async_graphql::parser::parse_query(query)
-        .map_err(|err| coded(ServerError::from(err), "GRAPHQL_PARSE_FAILED"))?;
-    let max_aliases = limits(schema).max_aliases;
-    let aliases = count_aliases(&document);
-    if aliases > max_aliases {
-        let message =
-            format!("The query uses {aliases} aliases; at most {max_aliases} are allowed.");
-        return Err(coded(ServerError::new(message, None), "QUERY_TOO_COMPLEX"));
-    }
+    let document = async_graphql::parser::parse_query(query).map_err(|err| match err {
+        async_graphql::parser::Error::RecursionLimitExceeded => coded(
+            ServerError::new("The query is nested too deeply to be read.", None),
+            "QUERY_TOO_DEEP",
+        ),
+        err => coded(ServerError::from(err), "GRAPHQL_PARSE_FAILED"),
+    })?;
+    check_shape(&document, &limits(schema))
+        .map_err(|message| coded(ServerError::new(message, None), "QUERY_TOO_COMPLEX"))?;
     let document = Arc::new(document);
     if let Some(cache) = cache {
         cache.0.insert(query.to_owned(), document.clone());
@@ -223,6 +227,139 @@ fn set_code(error: &mut ServerError, code: &str) {
 }
 
 /// How many fields of `document` carry an alias.
+/// Checks the limits a document's text alone decides, and says which it
+/// passes over: its aliases, its directives per field, and its selections
+/// once every fragment spread is replaced by its fragment. That last count
+/// is worked out once per fragment, so a chain of fragments each spreading
+/// the next twice (2^n selections in a few hundred bytes) is measured in
+/// time proportional to the document's length.
+fn check_shape(document: &ExecutableDocument, limits: &QueryLimits) -> Result<(), String> {
+    let aliases = count_aliases(document);
+    if aliases > limits.max_aliases {
+        return Err(format!(
+            "The query uses {aliases} aliases; at most {} are allowed.",
+            limits.max_aliases
+        ));
+    }
+    let directives = most_directives(document);
+    if directives > limits.max_directives {
+        return Err(format!(
+            "A field of the query carries {directives} directives; at most {} are allowed.",
+            limits.max_directives
+        ));
+    }
+    let selections = expanded_selections(document);
+    if selections > limits.max_selections as u64 {
+        return Err(format!(
+            "The query selects {selections} fields once its fragments are spread out; at most {} \
+             are allowed.",
+            limits.max_selections
+        ));
+    }
+    Ok(())
+}
+
+/// The most field selections any operation of `document` holds with its
+/// fragment spreads replaced by their fragments (a spread of an unknown
+/// fragment, or one that spreads itself, counts as nothing: validation
+/// refuses both before anything runs).
+fn expanded_selections(document: &ExecutableDocument) -> u64 {
+    use std::collections::HashMap;
+
+    use async_graphql::parser::types::{Selection, SelectionSet};
+
+    /// The size of each fragment, `None` while it is being measured.
+    type Sizes<'a> = HashMap<&'a str, Option<u64>>;
+
+    fn set_size<'a>(
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        sizes: &mut Sizes<'a>,
+    ) -> u64 {
+        set.items.iter().fold(0u64, |total, item| {
+            let size = match &item.node {
+                Selection::Field(field) => {
+                    1u64.saturating_add(set_size(&field.node.selection_set.node, document, sizes))
+                }
+                Selection::InlineFragment(fragment) => {
+                    set_size(&fragment.node.selection_set.node, document, sizes)
+                }
+                Selection::FragmentSpread(spread) => {
+                    fragment_size(spread.node.fragment_name.node.as_str(), document, sizes)
+                }
+            };
+            total.saturating_add(size)
+        })
+    }
+
+    fn fragment_size<'a>(
+        name: &'a str,
+        document: &'a ExecutableDocument,
+        sizes: &mut Sizes<'a>,
+    ) -> u64 {
+        match sizes.get(name) {
+            Some(Some(size)) => return *size,
+            Some(None) => return 0, // It spreads itself.
+            None => {}
+        }
+        let Some(fragment) = document.fragments.get(name) else {
+            return 0;
+        };
+        sizes.insert(name, None);
+        let size = set_size(&fragment.node.selection_set.node, document, sizes);
+        sizes.insert(name, Some(size));
+        size
+    }
+
+    let mut sizes = Sizes::new();
+    document
+        .operations
+        .iter()
+        .map(|(_, operation)| set_size(&operation.node.selection_set.node, document, &mut sizes))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The most directives on any one field, fragment spread, inline fragment,
+/// operation or fragment definition of `document`.
+fn most_directives(document: &ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => field
+                    .node
+                    .directives
+                    .len()
+                    .max(walk(&field.node.selection_set.node)),
+                Selection::InlineFragment(fragment) => fragment
+                    .node
+                    .directives
+                    .len()
+                    .max(walk(&fragment.node.selection_set.node)),
+                Selection::FragmentSpread(spread) => spread.node.directives.len(),
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    let operations = document.operations.iter().map(|(_, operation)| {
+        operation
+            .node
+            .directives
+            .len()
+            .max(walk(&operation.node.selection_set.node))
+    });
+    let fragments = document.fragments.values().map(|fragment| {
+        fragment
+            .node
+            .directives
+            .len()
+            .max(walk(&fragment.node.selection_set.node))
+    });
+    operations.chain(fragments).max().unwrap_or(0)
+}
+
 fn count_aliases(document: &ExecutableDocument) -> usize {
     use async_graphql::parser::types::{Selection, SelectionSet};
     fn walk(set: &SelectionSet) -> usize {
@@ -313,6 +450,7 @@ mod tests {
             max_depth: 3,
             max_complexity: 5,
             max_aliases: 2,
+            ..QueryLimits::default()
         };
         let tokens = Arc::new(Tokens::new(
             b"tests sign nothing",
