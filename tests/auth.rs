@@ -182,3 +182,68 @@ async fn twenty_concurrent_registrations_of_one_name_make_one_user() {
     assert_eq!(created, 1);
     assert_eq!(user::Entity::find().count(&app.db.conn).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_request_may_hash_a_password_once() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let logins: String = (0..30)
+        .map(|i| {
+            format!(
+                "l{i}: login(input: {{ login: \"ada\", password: \"password123\" }}) {{ token }} "
+            )
+        })
+        .collect();
+    app.db.reset_statement_count();
+    let error = app
+        .error(&format!("mutation {{ {logins} }}"), json!({}))
+        .await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("30 times"),
+        "{error}"
+    );
+    assert_eq!(app.db.statement_count(), 0, "refused before anything ran");
+
+    // Through a fragment spread twice, and a login with a registration.
+    let spread = "mutation { ...SignIn ...SignIn }
+        fragment SignIn on Mutation { login(input: { login: \"ada\", password: \"password123\" }) { token } }";
+    let error = app.error(spread, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    let both = "mutation {
+        login(input: { login: \"ada\", password: \"password123\" }) { token }
+        register(input: { username: \"bob\", email: \"bob@example.com\", password: \"password123\" }) { token }
+    }";
+    let error = app.error(both, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+
+    // One is fine.
+    let one = "mutation { login(input: { login: \"ada\", password: \"password123\" }) { token } }";
+    app.data(one, json!({})).await;
+}
+
+#[tokio::test]
+async fn the_token_of_a_deleted_account_is_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    user::Entity::delete_many()
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    let body = app
+        .graphql_as(
+            Some(&token),
+            "mutation { createPost(input: { title: \"Hello\", body: \"text\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let error = &body["errors"][0];
+    assert_eq!(code(error), "UNAUTHENTICATED", "{body}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer exists"),
+        "{body}"
+    );
+}

@@ -139,10 +139,23 @@ pub static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_password("a password nobody has: the decoy for unknown users").unwrap_or_default()
 });
 
-/// Runs CPU-heavy password work off the async runtime's threads.
+/// How many password hashes run at once: one per core. Each argon2id hash
+/// takes its own memory (19 MiB with the default parameters) and a core for
+/// tens of milliseconds, so more at once only adds memory, not speed.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::sync::Semaphore::new(cores)
+});
+
+/// Runs CPU-heavy password work off the async runtime's threads, at most
+/// one per core at a time (the others wait their turn).
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|err| ApiError::Internal(format!("password queue closed: {err}")))?;
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|err| ApiError::Internal(format!("password task failed: {err}")))

@@ -256,6 +256,12 @@ fn check_shape(document: &ExecutableDocument, limits: &QueryLimits) -> Result<()
             limits.max_selections
         ));
     }
+    let sign_ins = count_sign_ins(document);
+    if sign_ins > 1 {
+        return Err(format!(
+            "The request signs in or registers {sign_ins} times; a request may do it once."
+        ));
+    }
     Ok(())
 }
 
@@ -318,6 +324,64 @@ fn expanded_selections(document: &ExecutableDocument) -> u64 {
         .map(|(_, operation)| set_size(&operation.node.selection_set.node, document, &mut sizes))
         .max()
         .unwrap_or(0)
+}
+
+/// The mutation fields that hash a password, each a deliberately slow
+/// piece of work.
+const SIGN_IN_FIELDS: [&str; 2] = ["login", "register"];
+
+/// How many [`SIGN_IN_FIELDS`] the mutations of `document` select, aliases
+/// and fragments included (a fragment counts each time it is spread; its
+/// count is worked out once, and one that spreads itself counts nothing
+/// there, as validation refuses it).
+fn count_sign_ins(document: &ExecutableDocument) -> usize {
+    use std::collections::HashMap;
+
+    use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
+
+    /// Each fragment's count, `None` while it is being counted.
+    type Counts<'a> = HashMap<&'a str, Option<usize>>;
+
+    fn walk<'a>(
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        counts: &mut Counts<'a>,
+    ) -> usize {
+        set.items.iter().fold(0usize, |total, item| {
+            let count = match &item.node {
+                Selection::Field(field) => {
+                    usize::from(SIGN_IN_FIELDS.contains(&field.node.name.node.as_str()))
+                }
+                Selection::InlineFragment(fragment) => {
+                    walk(&fragment.node.selection_set.node, document, counts)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match counts.get(name) {
+                        Some(count) => count.unwrap_or(0),
+                        None => match document.fragments.get(name) {
+                            Some(fragment) => {
+                                counts.insert(name, None);
+                                let count =
+                                    walk(&fragment.node.selection_set.node, document, counts);
+                                counts.insert(name, Some(count));
+                                count
+                            }
+                            None => 0,
+                        },
+                    }
+                }
+            };
+            total.saturating_add(count)
+        })
+    }
+    let mut counts = Counts::new();
+    document
+        .operations
+        .iter()
+        .filter(|(_, operation)| operation.node.ty == OperationType::Mutation)
+        .map(|(_, operation)| walk(&operation.node.selection_set.node, document, &mut counts))
+        .fold(0, usize::saturating_add)
 }
 
 /// The most directives on any one field, fragment spread, inline fragment,

@@ -114,7 +114,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The fields to set.")] input: ProfileInput,
     ) -> ApiResult<Profile> {
-        let viewer = viewer_id(ctx)?;
+        let viewer = viewer_id(ctx).await?;
         let changes = write::ProfileChanges {
             display_name: input
                 .display_name
@@ -154,7 +154,7 @@ impl AccountMutation {
 
     /// Deletes the signed-in user's account with its profile, posts, photos and comments.
     async fn delete_viewer(&self, ctx: &Context<'_>) -> ApiResult<DeletePayload> {
-        let viewer = viewer_id(ctx)?;
+        let viewer = viewer_id(ctx).await?;
         if !write::delete::<user::Entity>(db(ctx)?, viewer)
             .await
             .gql()?

@@ -24,7 +24,7 @@ impl CommentMutation {
         #[graphql(desc = "The global id of the post to comment on.")] post_id: ID,
         #[graphql(desc = "The text: 1 to 2,000 characters.")] body: String,
     ) -> ApiResult<Comment> {
-        let viewer = viewer_id(ctx)?;
+        let viewer = viewer_id(ctx).await?;
         let body = validate::text("body", &body, limits::COMMENT_BODY).gql()?;
         let post = existing::<post::Entity>(ctx, &post_id, NodeType::Post, "postId").await?;
         let row = comment::ActiveModel {
@@ -57,7 +57,7 @@ impl CommentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The comment's global id.")] id: ID,
     ) -> ApiResult<DeletePayload> {
-        let viewer = viewer_id(ctx)?;
+        let viewer = viewer_id(ctx).await?;
         let found = existing::<comment::Entity>(ctx, &id, NodeType::Comment, "id").await?;
         if found.author_id != viewer {
             let post_owner = write::find::<post::Entity>(db(ctx)?, found.post_id)

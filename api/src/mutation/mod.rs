@@ -43,14 +43,25 @@ fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     Ok(&loaders(ctx)?.relations.loader().db)
 }
 
-/// The signed-in user's id, or `UNAUTHENTICATED`.
-fn viewer_id(ctx: &Context<'_>) -> ApiResult<i32> {
-    ctx.data_opt::<Viewer>()
+/// The signed-in user's id, or `UNAUTHENTICATED` (no token, or the account
+/// it names is gone).
+async fn viewer_id(ctx: &Context<'_>) -> ApiResult<i32> {
+    let id = ctx
+        .data_opt::<Viewer>()
         .and_then(|v| v.user_id)
         .ok_or_else(|| {
             ApiError::Unauthenticated("sign in first: send Authorization: Bearer <token>".into())
         })
-        .gql()
+        .gql()?;
+    // A token outlives an account deleted meanwhile; its writes would fail on
+    // a foreign key, so they are refused for what they are.
+    match crate::types::by_id::<entity::user::Entity>(ctx, id).await? {
+        Some(_) => Ok(id),
+        None => Err(ApiError::Unauthenticated(
+            "the account this token signs in no longer exists: sign in again".into(),
+        ))
+        .gql(),
+    }
 }
 
 /// `BAD_USER_INPUT` on `input` unless at least one field is given.
@@ -99,7 +110,7 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult,
 {
-    let viewer = viewer_id(ctx)?;
+    let viewer = viewer_id(ctx).await?;
     let found = existing::<E>(ctx, id, node_type, field).await?;
     if owner(&found) != viewer {
         return Err(ApiError::Forbidden(format!(

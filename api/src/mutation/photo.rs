@@ -44,7 +44,7 @@ impl PhotoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new photo and its tags.")] input: CreatePhotoInput,
     ) -> ApiResult<Photo> {
-        let viewer = viewer_id(ctx)?;
+        let viewer = viewer_id(ctx).await?;
         let filename = validate::text("input.filename", &input.filename, limits::FILENAME).gql()?;
         let caption =
             validate::clearable_text("input.caption", input.caption, limits::CAPTION).gql()?;

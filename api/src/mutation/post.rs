@@ -40,7 +40,7 @@ impl PostMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new post.")] input: CreatePostInput,
     ) -> ApiResult<Post> {
-        let viewer = viewer_id(ctx)?;
+        let viewer = viewer_id(ctx).await?;
         let row = post::ActiveModel {
             author_id: Set(viewer),
             title: Set(validate::text("input.title", &input.title, limits::POST_TITLE).gql()?),
