@@ -225,3 +225,48 @@ async fn no_field_exposes_a_password_hash() {
     assert!(!text.contains("password"), "a field names a password");
     assert!(!text.contains("hash"), "a field names a hash");
 }
+
+#[tokio::test]
+async fn over_long_filter_text_is_bad_user_input_naming_the_field() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    let long = "a".repeat(10_000);
+    for (query, field) in [
+        (
+            "query($t: String!) { users(filter: { usernamePrefix: $t }) { totalCount } }",
+            "filter.usernamePrefix",
+        ),
+        (
+            "query($t: String!) { tags(filter: { namePrefix: $t }) { totalCount } }",
+            "filter.namePrefix",
+        ),
+        (
+            "query($t: String!) { photos(filter: { taggedAny: [$t] }) { totalCount } }",
+            "filter.taggedAny",
+        ),
+        (
+            "query($t: String!) { users(first: 1) { nodes { photos(filter: { taggedAll: [\"a\", $t] }) { totalCount } } } }",
+            "filter.taggedAll",
+        ),
+    ] {
+        let error = app.error(query, json!({ "t": long })).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+        assert_eq!(error["extensions"]["field"], json!(field), "{error}");
+        assert_leaks_nothing(&error);
+    }
+    let many: Vec<String> = (0..51).map(|i| format!("tag{i}")).collect();
+    let error = app
+        .error(
+            "query($t: [String!]!) { photos(filter: { taggedAny: $t }) { totalCount } }",
+            json!({ "t": many }),
+        )
+        .await;
+    assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+    // At the limit, a filter is an ordinary one.
+    let found = app
+        .data(
+            "query($t: String!) { users(filter: { usernamePrefix: $t }) { totalCount } }",
+            json!({ "t": "u".repeat(32) }),
+        )
+        .await;
+    assert_eq!(found["users"]["totalCount"], json!(0));
+}

@@ -129,13 +129,40 @@ pub fn tag_name(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(name)
 }
 
-/// Tag names [normalized](normalize), sorted and deduplicated, unchecked:
-/// what filters look for.
-pub fn normalize_all(names: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = names.iter().map(|n| normalize(n)).collect();
-    names.sort();
-    names.dedup();
-    names
+/// A filter's text, normalised: no longer than the column it is compared
+/// with can hold (`limit.max` characters), since a longer one could match
+/// nothing and only costs the database.
+pub fn filter_text(field: &str, value: &str, limit: Length) -> Result<String, ApiError> {
+    let value = normalize(value);
+    let length = value.chars().count();
+    if length > limit.max as usize {
+        return Err(bad(
+            field,
+            format!("at most {} characters (got {length})", limit.max),
+        ));
+    }
+    Ok(value)
+}
+
+/// The most names a filter may list (`taggedAny`, `taggedAll`).
+pub const FILTER_NAMES: usize = 50;
+
+/// A filter's list of names, each as [`filter_text`] checks it: normalised,
+/// sorted and without repeats, at most [`FILTER_NAMES`] of them.
+pub fn filter_names(field: &str, names: &[String], limit: Length) -> Result<Vec<String>, ApiError> {
+    if names.len() > FILTER_NAMES {
+        return Err(bad(
+            field,
+            format!("at most {FILTER_NAMES} names (got {})", names.len()),
+        ));
+    }
+    let mut checked = Vec::with_capacity(names.len());
+    for name in names {
+        checked.push(filter_text(field, name, limit)?);
+    }
+    checked.sort();
+    checked.dedup();
+    Ok(checked)
 }
 
 /// A photo's tag names, checked, normalized and deduplicated, at most

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::{photo, tag, user};
+use entity::{limits, photo, tag, user};
 
 use super::order::order_by;
 use super::tag::TagOrderField;
@@ -53,8 +53,18 @@ impl FilterInput for PhotoFilterInput {
             .gql()?;
         Ok(PhotoFilter {
             owner_id,
-            tagged_any: input.tagged_any.as_deref().map(validate::normalize_all),
-            tagged_all: input.tagged_all.as_deref().map(validate::normalize_all),
+            tagged_any: input
+                .tagged_any
+                .as_deref()
+                .map(|names| validate::filter_names("filter.taggedAny", names, limits::TAG_NAME))
+                .transpose()
+                .gql()?,
+            tagged_all: input
+                .tagged_all
+                .as_deref()
+                .map(|names| validate::filter_names("filter.taggedAll", names, limits::TAG_NAME))
+                .transpose()
+                .gql()?,
             created_before: input.created_before,
             created_after: input.created_after,
         })

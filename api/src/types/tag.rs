@@ -7,7 +7,7 @@ use entity::{photo, tag};
 use super::order::order_by;
 use super::photo::{PhotoFilterInput, PhotoOrder};
 use super::{FilterInput, Photo, load_count, object_with_connections};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::TagFilter;
 use crate::node::{NodeType, encode_id};
 
@@ -35,7 +35,18 @@ impl FilterInput for TagFilterInput {
     fn resolve(input: Option<TagFilterInput>) -> ApiResult<TagFilter> {
         let input = input.unwrap_or_default();
         Ok(TagFilter {
-            name_prefix: input.name_prefix.as_deref().map(crate::validate::normalize),
+            name_prefix: input
+                .name_prefix
+                .as_deref()
+                .map(|prefix| {
+                    crate::validate::filter_text(
+                        "filter.namePrefix",
+                        prefix,
+                        entity::limits::TAG_NAME,
+                    )
+                })
+                .transpose()
+                .gql()?,
         })
     }
 }

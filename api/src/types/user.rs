@@ -11,7 +11,7 @@ use super::post::{PostFilterInput, PostOrder};
 use super::{
     Comment, FilterInput, Photo, Post, Profile, load_count, load_one, object_with_connections,
 };
-use crate::error::ApiResult;
+use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::UserFilter;
 use crate::node::{NodeType, encode_id};
 use crate::viewer::Viewer;
@@ -52,7 +52,15 @@ impl FilterInput for UserFilterInput {
             username_prefix: input
                 .username_prefix
                 .as_deref()
-                .map(crate::validate::normalize),
+                .map(|prefix| {
+                    crate::validate::filter_text(
+                        "filter.usernamePrefix",
+                        prefix,
+                        entity::limits::USERNAME,
+                    )
+                })
+                .transpose()
+                .gql()?,
         })
     }
 }
