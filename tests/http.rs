@@ -119,6 +119,68 @@ async fn bodies_above_the_limit_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn chunked_bodies_above_the_limit_are_refused_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.address
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = "x".repeat(64 * 1024);
+    // 17 chunks of 64 KiB: past the 1 MiB limit, with no length to refuse up front.
+    let mut sent = Vec::new();
+    let opening = "{\"query\": \"{ users { totalCount } } #";
+    sent.extend_from_slice(format!("{:x}\r\n{opening}\r\n", opening.len()).as_bytes());
+    for _ in 0..17 {
+        sent.extend_from_slice(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes());
+    }
+    sent.extend_from_slice(b"2\r\n\"}\r\n0\r\n\r\n");
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(&sent).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_kept_only_when_short_and_printable() {
+    let app = TestApp::spawn().await;
+    let id_for = |given: &'static [u8]| {
+        let request = app.client.get(app.url("/healthz")).header(
+            "x-request-id",
+            reqwest::header::HeaderValue::from_bytes(given).unwrap(),
+        );
+        async move {
+            let response = request.send().await.unwrap();
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(id_for(b"trace-me-42").await, "trace-me-42");
+    for hostile in [
+        "x".repeat(65).leak().as_bytes(),
+        b"two words".as_slice(),
+        b"quote\"and\\backslash are fine but not\ttabs".as_slice(),
+    ] {
+        let replaced = id_for(hostile).await;
+        assert_ne!(replaced.as_bytes(), hostile);
+        assert_eq!(replaced.len(), 36, "a fresh UUID: {replaced}");
+    }
 }
 
 #[test]

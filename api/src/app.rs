@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use async_graphql::ServerError;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql_axum::GraphQLRequest;
 use axum::Router;
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -73,9 +72,90 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
             Duration::from_secs(config.request_timeout_secs),
         ))
         .layer(cors(&config.cors_origins))
+        .layer(axum::middleware::map_response(coded_refusal))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(checked_request_id))
+}
+
+/// The longest `x-request-id` a client may choose.
+const MAX_REQUEST_ID: usize = 64;
+
+/// Drops a client's `x-request-id` unless it is 1 to [`MAX_REQUEST_ID`]
+/// visible ASCII characters, so that a new one is made in its place: the id
+/// is written into every log line of the request, and a client must not
+/// choose what those lines say.
+async fn checked_request_id(mut request: Request) -> Request {
+    let acceptable = |value: &HeaderValue| {
+        let bytes = value.as_bytes();
+        (1..=MAX_REQUEST_ID).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
+    };
+    let headers = request.headers_mut();
+    let values: Vec<&HeaderValue> = headers.get_all(&REQUEST_ID).iter().collect();
+    if !(values.len() == 1 && acceptable(values[0])) {
+        headers.remove(&REQUEST_ID);
+    }
+    request
+}
+
+/// A GraphQL error body: one error with `code` and `message`.
+fn error_body(code: &str, message: &str) -> String {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+        .to_string()
+}
+
+/// Gives the answers the middleware makes by itself (a body over the limit,
+/// a request past its time) a GraphQL error body with a code, as every
+/// other error has; their status stays as it is.
+async fn coded_refusal(response: Response) -> Response {
+    let (code, message) = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "PAYLOAD_TOO_LARGE",
+            "the request body is larger than the server accepts",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "REQUEST_TIMEOUT",
+            "the request took too long and was stopped",
+        ),
+        _ => return response,
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(error_body(code, message)))
+}
+
+/// Whether reading a body failed because it went past the body limit (a
+/// body sent in chunks has no length to refuse it by up front).
+fn over_the_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        // An io::Error's `source` skips the error it wraps: look at it too.
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && over_the_limit(inner)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -268,14 +348,28 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         )
             .into_response();
     }
-    match <GraphQLRequest>::from_request(request, &state).await {
-        Ok(graphql) => {
-            let request = graphql.into_inner();
-            let document = crate::schema::parse(&state.schema, &request.query);
-            execute(&state, &headers, request, document).await
+    // Read here rather than by async-graphql-axum's extractor, which turns
+    // the body limit's error into text and a 400.
+    let bytes = match axum::body::to_bytes(request.into_body(), usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(err) if over_the_limit(&err) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+                .into_response();
         }
-        Err(rejection) => rejection.into_response(),
-    }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(err) => {
+            let message = format!("the body is not a GraphQL request in JSON: {err}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    let document = crate::schema::parse(&state.schema, &request.query);
+    execute(&state, &headers, request, document).await
 }
 
 /// The parameters of a GraphQL request sent with GET, named as the
