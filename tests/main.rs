@@ -18,4 +18,5 @@ mod plans;
 mod queries;
 mod relations;
 mod seed;
+mod server;
 mod statements;

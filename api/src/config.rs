@@ -72,6 +72,20 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// How long a client may take to send a request's headers, in seconds;
+    /// past it the connection is closed (a slow client holds nothing for long).
+    #[arg(long, env = "FOLIO_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// The most connections served at once; further clients wait to be accepted.
+    #[arg(long, env = "FOLIO_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// How long requests in flight may take to finish once shutdown begins,
+    /// in seconds; past it the process exits anyway.
+    #[arg(long, env = "FOLIO_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+
     /// The limits every query is checked against before it runs.
     #[command(flatten)]
     pub limits: QueryLimits,

@@ -7,10 +7,12 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use sea_orm::DatabaseConnection;
+use tower::ServiceExt;
 
 use crate::app::AppState;
 use crate::auth::Tokens;
@@ -21,6 +23,9 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     router: Router,
     address: SocketAddr,
+    header_timeout: Duration,
+    max_connections: usize,
+    shutdown_timeout: Duration,
 }
 
 impl Server {
@@ -44,6 +49,9 @@ impl Server {
             listener,
             router,
             address,
+            header_timeout: Duration::from_secs(config.header_timeout_secs),
+            max_connections: config.max_connections.max(1),
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
         })
     }
 
@@ -52,14 +60,83 @@ impl Server {
         self.address
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then stops accepting and lets the
+    /// requests in flight finish, for at most the shutdown timeout.
+    ///
+    /// Each connection is served by hyper with a header-read timeout (axum's
+    /// own `serve` sets none, so a client sending one header byte at a time
+    /// held its connection forever), and at most `max_connections` are
+    /// served at once: the next client waits in the kernel's backlog.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::server::conn::auto::Builder;
+        use hyper_util::service::TowerToHyperService;
+
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot,
+                () = shutdown.as_mut() => break,
+            };
+            let Ok(slot) = slot else { break };
+            let (stream, _) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        // Out of file descriptors and the like: wait, then go on.
+                        tracing::warn!("could not accept a connection: {err}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = shutdown.as_mut() => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let header_timeout = self.header_timeout;
+            let service = TowerToHyperService::new(self.router.clone().map_request(
+                |request: hyper::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
+            ));
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                // hyper times the headers out once it reads them, but the
+                // protocol detection before it waits for a first byte forever:
+                // a client that sends nothing is let go after the same time.
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                    Ok(Ok(read)) if read > 0 => {}
+                    _ => return,
+                }
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                if let Err(err) = watcher.watch(connection).await {
+                    tracing::debug!("connection ended: {err}");
+                }
+                drop(slot);
+            });
+        }
+        drop(self.listener);
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(self.shutdown_timeout) => {
+                tracing::warn!(
+                    "requests still in flight after {:?}: exiting without them",
+                    self.shutdown_timeout
+                );
+            }
+        }
+        Ok(())
     }
 }
 

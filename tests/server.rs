@@ -1,0 +1,123 @@
+//! The server as a network service: slow clients, many clients, shutdown.
+
+use std::time::{Duration, Instant};
+
+use api::config::ServerConfig;
+use folio_tests::{TestApp, TestDb};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Reads until the server closes `stream` (or `limit` passes), and returns
+/// what it sent and how long that took.
+async fn until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(limit, stream.read_to_end(&mut answer)).await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open past {limit:?}"
+    );
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
+    let config = ServerConfig {
+        header_timeout_secs: 1,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let mut slow = TcpStream::connect(app.address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: folio\r\n")
+        .await
+        .unwrap();
+    // One more header byte now and then, never the blank line that ends them.
+    let dribble = async {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if slow.write_all(b"X").await.is_err() {
+                break;
+            }
+        }
+    };
+    dribble.await;
+    let (_, waited) = until_closed(&mut slow, Duration::from_secs(10)).await;
+    assert!(waited < Duration::from_secs(10));
+    // Everyone else is served meanwhile and after.
+    let status = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_clients_wait_their_turn() {
+    let config = ServerConfig {
+        header_timeout_secs: 1,
+        max_connections: 1,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    // TestApp's own client has one idle connection from its start-up check:
+    // a fresh client, and a silent connection that holds the only slot.
+    let _silent = TcpStream::connect(app.address).await.unwrap();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let status = client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "served once a slot was free");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "the request waited for the silent connection's slot ({:?})",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_its_deadline_even_with_a_hung_client() {
+    let db = TestDb::new().await;
+    let config = ServerConfig {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        shutdown_timeout_secs: 1,
+        ..ServerConfig::default()
+    };
+    let server = api::server::Server::build(db.conn.clone(), &config)
+        .await
+        .unwrap();
+    let address = server.address();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    // A request whose body never comes: its handler waits for it.
+    let mut hung = TcpStream::connect(address).await.unwrap();
+    hung.write_all(
+        b"POST /graphql HTTP/1.1\r\nHost: folio\r\nContent-Type: application/json\r\n\
+          Content-Length: 1000\r\n\r\n{\"query\":",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), running).await;
+    assert!(ended.is_ok(), "the server did not stop");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "stopped after {waited:?}, with a 1 s deadline"
+    );
+    // New connections are refused once it has stopped.
+    assert!(TcpStream::connect(address).await.is_err());
+}
