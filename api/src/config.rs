@@ -26,6 +26,19 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
 }
 
+impl DatabaseConfig {
+    /// The settings that migrations and seeding run with, on the same
+    /// database: one connection, because they run one statement at a time and
+    /// sea-orm-migration's `fresh` on SQLite turns foreign keys off on one
+    /// connection and expects its drops to run on that same one.
+    pub fn for_administration(&self) -> DatabaseConfig {
+        DatabaseConfig {
+            pool_size: 1,
+            ..self.clone()
+        }
+    }
+}
+
 /// The limits a request's document must stay within.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct QueryLimits {
@@ -122,9 +135,10 @@ mod tests {
         assert_eq!(server.limits, QueryLimits::default());
         assert_eq!(QueryLimits::default().max_depth, 15);
         assert!(server.jwt_secret.is_none());
-        assert_eq!(
-            DatabaseConfig::default().database_url,
-            "sqlite://folio.db?mode=rwc"
-        );
+        let database = DatabaseConfig::default();
+        assert_eq!(database.database_url, "sqlite://folio.db?mode=rwc");
+        let administration = database.for_administration();
+        assert_eq!(administration.pool_size, 1);
+        assert_eq!(administration.database_url, database.database_url);
     }
 }
