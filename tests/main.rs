@@ -7,6 +7,7 @@
 
 mod auth;
 mod comments;
+mod concurrency;
 mod constraints;
 mod http;
 mod limits;

@@ -1,11 +1,18 @@
 //! Opening the connection pool. The one place that knows how Folio talks to a
-//! database; it runs no queries of its own.
+//! database, and what each connection is set up with before it serves a
+//! request: on SQLite, the write-ahead log and a busy timeout. It runs no
+//! queries of its own.
 
 use std::time::Duration;
 
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::config::DatabaseConfig;
+
+/// How long a SQLite write waits for another connection's write lock before
+/// it fails with `SQLITE_BUSY`.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a pool on the configured database.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
@@ -15,6 +22,14 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .connect_timeout(Duration::from_secs(10))
         // Statement logging belongs to `RUST_LOG=sqlx=debug`, not to every run.
         .sqlx_logging(false);
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        // With the write-ahead log, readers and the one writer do not block
+        // each other, and writers queue for the lock for the busy timeout
+        // rather than failing at once.
+        sqlite
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+    });
     Database::connect(options).await
 }
 
