@@ -20,3 +20,4 @@ mod queries;
 mod relations;
 mod seed;
 mod statements;
+mod timeouts;
