@@ -7,6 +7,7 @@
 
 mod auth;
 mod comments;
+mod concurrency;
 mod constraints;
 mod http;
 mod limits;
@@ -20,3 +21,4 @@ mod relations;
 mod seed;
 mod server;
 mod statements;
+mod timeouts;

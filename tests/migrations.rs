@@ -2,6 +2,7 @@
 //! and what `folio migrate` reports.
 
 use api::cli::{MigrateAction, migrate};
+use api::config::DatabaseConfig;
 use folio_tests::TestDb;
 use migration::{Migrator, MigratorTrait};
 
@@ -22,6 +23,11 @@ fn with_bookkeeping(tables: &[&str]) -> Vec<String> {
     all
 }
 
+/// A database with no tables, on a pool opened as `folio migrate` opens its own.
+async fn empty_database() -> TestDb {
+    TestDb::empty_with(DatabaseConfig::default().for_administration()).await
+}
+
 async fn status_report(db: &TestDb, action: MigrateAction) -> String {
     let mut out = Vec::new();
     migrate(&db.conn, action, &mut out).await.unwrap();
@@ -30,7 +36,7 @@ async fn status_report(db: &TestDb, action: MigrateAction) -> String {
 
 #[tokio::test]
 async fn migrations_go_up_from_empty_down_to_zero_and_up_again() {
-    let db = TestDb::empty().await;
+    let db = empty_database().await;
     assert!(db.table_names().await.is_empty());
 
     Migrator::up(&db.conn, None).await.unwrap();
@@ -51,7 +57,7 @@ async fn migrations_go_up_from_empty_down_to_zero_and_up_again() {
 
 #[tokio::test]
 async fn each_down_undoes_exactly_its_up() {
-    let db = TestDb::empty().await;
+    let db = empty_database().await;
     let versions = Migrator::migrations().len();
     for applied in 1..=versions {
         Migrator::up(&db.conn, Some(1)).await.unwrap();
@@ -68,7 +74,7 @@ async fn each_down_undoes_exactly_its_up() {
 
 #[tokio::test]
 async fn migrate_status_reports_what_is_applied() {
-    let db = TestDb::empty().await;
+    let db = empty_database().await;
     let report = status_report(&db, MigrateAction::Up { num: Some(2) }).await;
     let lines: Vec<&str> = report.lines().collect();
     assert_eq!(lines.len(), Migrator::migrations().len());
@@ -89,7 +95,7 @@ async fn migrate_status_reports_what_is_applied() {
 
 #[tokio::test]
 async fn migrate_fresh_refresh_and_reset_do_what_they_say() {
-    let db = TestDb::empty().await;
+    let db = empty_database().await;
     status_report(&db, MigrateAction::Up { num: None }).await;
     let ada = folio_tests::fixtures::user(&db.conn, "ada").await.unwrap();
 

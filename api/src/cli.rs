@@ -116,11 +116,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Schema { out, check } => schema(out, check),
         Command::Migrate { action } => {
-            let db = connect(&cli.database).await?;
+            let db = connect(&cli.database.for_administration()).await?;
             migrate(&db, action, &mut std::io::stdout()).await
         }
         Command::Seed(options) => {
-            let db = connect(&cli.database).await?;
+            let db = connect(&cli.database.for_administration()).await?;
             crate::db::ensure_known_schema(&db).await?;
             Migrator::up(&db, None).await?;
             seed(&db, &options).await
@@ -189,7 +189,21 @@ async fn seed(db: &DatabaseConnection, options: &crate::seed::SeedOptions) -> an
 
 /// `folio serve`: migrate, optionally seed, then serve until SIGINT/SIGTERM.
 async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()> {
+    prepare(database, &args).await?;
     let db = connect(database).await?;
+    let server = Server::build(db, &args.server).await?;
+    let address = server.address();
+    println!("Folio is listening on http://{address}");
+    println!("GraphiQL: open http://{address}/graphql in a browser");
+    server.run(crate::server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// What `folio serve` does before it serves: check and migrate the schema,
+/// and with `--demo` fill an empty database, on a pool of its own with the
+/// administration settings ([`DatabaseConfig::for_administration`]).
+async fn prepare(database: &DatabaseConfig, args: &ServeArgs) -> anyhow::Result<()> {
+    let db = connect(&database.for_administration()).await?;
     crate::db::ensure_known_schema(&db).await?;
     if args.no_migrate {
         let pending = Migrator::get_pending_migrations(&db).await?;
@@ -212,11 +226,7 @@ async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()>
             tracing::info!("--demo: the database already has data; leaving it as it is");
         }
     }
-    let server = Server::build(db, &args.server).await?;
-    let address = server.address();
-    println!("Folio is listening on http://{address}");
-    println!("GraphiQL: open http://{address}/graphql in a browser");
-    server.run(crate::server::shutdown_signal()).await?;
+    db.close().await?;
     Ok(())
 }
 

@@ -24,6 +24,42 @@ pub struct DatabaseConfig {
     /// The most connections the pool keeps open.
     #[arg(long, env = "FOLIO_POOL_SIZE", default_value_t = 10, global = true)]
     pub pool_size: u32,
+
+    /// The longest any one SQL statement of a request may run, in milliseconds,
+    /// before the database cancels it (0: no limit). On SQLite it also bounds
+    /// how long a write waits for the database lock. Migrations and seeding run
+    /// without it.
+    #[arg(
+        long,
+        env = "FOLIO_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
+}
+
+impl DatabaseConfig {
+    /// The statement timeout, or `None` when statements run without a limit.
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        (self.statement_timeout_ms > 0)
+            .then(|| std::time::Duration::from_millis(self.statement_timeout_ms))
+    }
+
+    /// The settings that migrations and seeding run with, on the same
+    /// database: one connection, because they run one statement at a time and
+    /// sea-orm-migration's `fresh` on SQLite turns foreign keys off on one
+    /// connection and expects its drops to run on that same one; and no
+    /// statement timeout, because building an index or seeding in one
+    /// transaction may rightly take longer than any request, and a migration
+    /// cut off half-way (DDL on MySQL/MariaDB is not transactional) would leave
+    /// the schema neither old nor new.
+    pub fn for_administration(&self) -> DatabaseConfig {
+        DatabaseConfig {
+            pool_size: 1,
+            statement_timeout_ms: 0,
+            ..self.clone()
+        }
+    }
 }
 
 /// The limits a request's document must stay within.
@@ -145,9 +181,15 @@ mod tests {
         assert_eq!(server.limits, QueryLimits::default());
         assert_eq!(QueryLimits::default().max_depth, 15);
         assert!(server.jwt_secret.is_none());
+        let database = DatabaseConfig::default();
+        assert_eq!(database.database_url, "sqlite://folio.db?mode=rwc");
         assert_eq!(
-            DatabaseConfig::default().database_url,
-            "sqlite://folio.db?mode=rwc"
+            database.statement_timeout(),
+            Some(std::time::Duration::from_secs(5))
         );
+        let administration = database.for_administration();
+        assert_eq!(administration.pool_size, 1);
+        assert_eq!(administration.statement_timeout(), None);
+        assert_eq!(administration.database_url, database.database_url);
     }
 }

@@ -1,21 +1,128 @@
 //! Opening the connection pool. The one place that knows how Folio talks to a
-//! database; it runs no queries of its own.
+//! database, and what each connection is set up with before it serves a
+//! request: the statement timeout on every backend, and on SQLite the
+//! write-ahead log. It runs no queries of its own.
+//!
+//! How each backend bounds a statement by `--statement-timeout-ms`:
+//! - PostgreSQL: the `statement_timeout` parameter, sent when the connection
+//!   starts (no extra round trip). A cancelled statement fails with SQLSTATE
+//!   `57014`; the connection stays usable.
+//! - MariaDB: `SET SESSION max_statement_time` on each new connection (error
+//!   1969 when it fires). MySQL has no such variable; there Folio sets
+//!   `max_execution_time` instead, which MySQL applies to read-only `SELECT`s
+//!   only (error 3024), so a slow write on MySQL is not bounded.
+//! - SQLite has no statement timeout of its own. Each time the pool hands out
+//!   a connection, a progress handler is installed on it that interrupts the
+//!   running statement once the timeout has passed since the hand-out
+//!   (`SQLITE_INTERRUPT`). A connection is handed out for one statement, or
+//!   for a whole transaction, which is then bounded as a whole. The busy
+//!   timeout, how long a write waits for another connection's write lock, is
+//!   the same duration (`SQLITE_BUSY` when it runs out).
+//!
+//! [`crate::error`] turns each of these errors into the client's `TIMEOUT`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use sea_orm::sqlx::mysql::MySqlConnection;
+use sea_orm::sqlx::sqlite::{SqliteConnection, SqliteJournalMode};
+use sea_orm::sqlx::{self, Executor};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::config::DatabaseConfig;
 
-/// Opens a pool on the configured database.
+/// How many SQLite virtual-machine instructions run between two looks at the
+/// clock: a look costs a few nanoseconds, a thousand instructions a few
+/// microseconds, so a statement overruns its timeout by very little.
+const SQLITE_INSTRUCTIONS_PER_CHECK: i32 = 1000;
+
+/// SQLite's busy timeout when statements have no limit: the longest it takes
+/// (`i32::MAX` milliseconds, about 24 days).
+const SQLITE_LONGEST_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// MySQL's (not MariaDB's) error for a system variable it does not have.
+const MYSQL_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
+
+/// Opens a pool on the configured database, each connection set up as the
+/// module's documentation describes.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    let timeout = config.statement_timeout();
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.pool_size)
         .connect_timeout(Duration::from_secs(10))
         // Statement logging belongs to `RUST_LOG=sqlx=debug`, not to every run.
         .sqlx_logging(false);
+    if let Some(timeout) = timeout {
+        // sea-orm sends it as PostgreSQL's `statement_timeout` startup parameter.
+        options.statement_timeout(timeout);
+        options.map_sqlx_mysql_pool_opts(move |pool| {
+            pool.after_connect(move |conn, _| Box::pin(limit_mysql_statements(conn, timeout)))
+        });
+        options.map_sqlx_sqlite_pool_opts(move |pool| {
+            pool.after_connect(move |conn, _| Box::pin(interrupt_sqlite_after(conn, timeout)))
+        });
+        // A pooled connection gets a fresh deadline each time it is handed out;
+        // `after_connect` gives one to a connection opened to be handed out.
+        options.map_sqlx_sqlite_before_acquire(move |conn, _| {
+            Box::pin(async move {
+                interrupt_sqlite_after(conn, timeout).await?;
+                Ok(true)
+            })
+        });
+    }
+    options.map_sqlx_sqlite_opts(move |sqlite| {
+        // With the write-ahead log, readers and the one writer do not block
+        // each other, and writers queue for the lock for the busy timeout
+        // rather than failing at once.
+        sqlite
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(timeout.unwrap_or(SQLITE_LONGEST_BUSY_TIMEOUT))
+    });
     Database::connect(options).await
+}
+
+/// Sets the session's statement time limit on a new MariaDB (or MySQL) connection.
+async fn limit_mysql_statements(
+    conn: &mut MySqlConnection,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    // MariaDB takes seconds, to the microsecond.
+    let mariadb = format!(
+        "SET SESSION max_statement_time = {}.{:06}",
+        timeout.as_secs(),
+        timeout.subsec_micros()
+    );
+    match conn.execute(sqlx::AssertSqlSafe(mariadb)).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(err))
+            if err
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|err| err.number() == MYSQL_UNKNOWN_SYSTEM_VARIABLE) =>
+        {
+            // MySQL takes milliseconds, and bounds read-only SELECTs only.
+            let mysql = format!(
+                "SET SESSION max_execution_time = {}",
+                timeout.as_millis().max(1)
+            );
+            conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(|_| ())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Makes SQLite interrupt whatever `conn` runs once `timeout` has passed from now.
+async fn interrupt_sqlite_after(
+    conn: &mut SqliteConnection,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let deadline = Instant::now() + timeout;
+    // Replaces the handler of the connection's previous hand-out.
+    conn.lock_handle()
+        .await?
+        .set_progress_handler(SQLITE_INSTRUCTIONS_PER_CHECK, move || {
+            Instant::now() < deadline
+        });
+    Ok(())
 }
 
 /// Refuses a database that has migrations this binary does not know: it was

@@ -61,6 +61,12 @@ pub enum ApiError {
         /// The input field whose value is taken.
         field: String,
     },
+    /// `TIMEOUT`: a database statement ran past the statement timeout
+    /// (`--statement-timeout-ms`) and the database cancelled it; nothing it
+    /// would have written is kept. Trying again later, or asking for less,
+    /// may succeed.
+    #[error("the database took too long to answer; try again, or ask for less")]
+    Timeout,
     /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
     /// gets a generic message; the detail is logged.
     #[error("internal error: {0}")]
@@ -85,6 +91,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Conflict { .. } => "CONFLICT",
+            ApiError::Timeout => "TIMEOUT",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -92,10 +99,24 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> ApiError {
-        if let Some(field) = unique_violation_field(&err) {
+        ApiError::from(&err)
+    }
+}
+
+/// The one mapping of database errors, for writes (`DbErr`) and for loaders
+/// (a shared [`LoadError`]) alike.
+impl From<&DbErr> for ApiError {
+    fn from(err: &DbErr) -> ApiError {
+        if let Some(field) = unique_violation_field(err) {
             return ApiError::Conflict {
                 field: field.to_owned(),
             };
+        }
+        if is_statement_timeout(err) {
+            // The statement is logged, as internal errors are: the client learns
+            // only that it took too long.
+            tracing::warn!(error = %err, "a statement ran past the statement timeout");
+            return ApiError::Timeout;
         }
         match err.sql_err() {
             // A write named a row that was deleted meanwhile (its check passed first).
@@ -105,6 +126,45 @@ impl From<DbErr> for ApiError {
             _ => ApiError::Internal(err.to_string()),
         }
     }
+}
+
+/// Whether the database cancelled a statement because it ran past the
+/// statement timeout that `crate::db` sets on every connection (or, on
+/// SQLite, waited past it for the write lock). The one place that reads the
+/// drivers' codes for it.
+pub fn is_statement_timeout(err: &DbErr) -> bool {
+    use sea_orm::sqlx;
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(err))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(err))) = err
+    else {
+        return false;
+    };
+    let sqlx::Error::Database(err) = err.as_ref() else {
+        return false;
+    };
+    if let Some(mysql) = err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        // 1969: MariaDB's max_statement_time; 3024: MySQL's max_execution_time.
+        return matches!(mysql.number(), 1969 | 3024);
+    }
+    if err
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        // 57014 query_canceled: what statement_timeout raises.
+        return err.code().as_deref() == Some("57014");
+    }
+    if err
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // The primary result code: 9 SQLITE_INTERRUPT, raised by the progress
+        // handler at the deadline; 5 SQLITE_BUSY, the busy timeout run out.
+        return err
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 9));
+    }
+    false
 }
 
 /// Each unique constraint, as the backends name it, and the input field it protects.
@@ -168,7 +228,7 @@ impl<T, E: Into<ApiError>> IntoGraphql<T> for Result<T, E> {
 }
 
 /// Loader errors are shared between every resolver waiting on the same batch,
-/// so loaders return this cloneable form; it converts to an internal error.
+/// so loaders return this cloneable form; it converts as a `DbErr` does.
 #[derive(Debug, Clone)]
 pub struct LoadError(pub std::sync::Arc<DbErr>);
 
@@ -180,6 +240,6 @@ impl From<DbErr> for LoadError {
 
 impl From<LoadError> for ApiError {
     fn from(err: LoadError) -> ApiError {
-        ApiError::Internal(err.0.to_string())
+        ApiError::from(err.0.as_ref())
     }
 }

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use anyhow::Context;
+use api::config::DatabaseConfig;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Alias, MysqlQueryBuilder, Query};
 use sea_orm::sqlx::Connection;
@@ -69,13 +70,26 @@ impl TestDb {
     /// A fresh database with every migration applied: a copy of this
     /// process's template, which the first call makes.
     pub async fn new() -> TestDb {
+        TestDb::new_with(DatabaseConfig::default()).await
+    }
+
+    /// A fresh, migrated database whose pool `folio` opens with `config`'s
+    /// settings (its `database_url` is ignored: the pool is on this test's
+    /// database).
+    pub async fn new_with(config: DatabaseConfig) -> TestDb {
         crate::log::init();
         let (url, cleanup) = Template::get().copy().await;
-        TestDb::connect(url, cleanup).await
+        TestDb::connect(url, cleanup, config).await
     }
 
     /// A fresh database with no tables at all.
     pub async fn empty() -> TestDb {
+        TestDb::empty_with(DatabaseConfig::default()).await
+    }
+
+    /// A fresh database with no tables at all, whose pool `folio` opens with
+    /// `config`'s settings (its `database_url` is ignored).
+    pub async fn empty_with(config: DatabaseConfig) -> TestDb {
         crate::log::init();
         let (url, cleanup) = match test_server() {
             Some(server) => {
@@ -88,12 +102,17 @@ impl TestDb {
             }
             None => sqlite_file(None),
         };
-        TestDb::connect(url, cleanup).await
+        TestDb::connect(url, cleanup, config).await
     }
 
-    /// Opens the test's connection, counting from zero.
-    async fn connect(url: String, cleanup: Cleanup) -> TestDb {
-        let mut conn = Database::connect(&url)
+    /// Opens the test's pool as `folio` opens its own, with `config`'s
+    /// settings on `url`, counting statements from zero.
+    async fn connect(url: String, cleanup: Cleanup, config: DatabaseConfig) -> TestDb {
+        let config = DatabaseConfig {
+            database_url: url.clone(),
+            ..config
+        };
+        let mut conn = api::db::connect(&config)
             .await
             .unwrap_or_else(|err| panic!("connecting to the test database {url}: {err}"));
         let statements = Arc::new(Mutex::new(Vec::new()));
