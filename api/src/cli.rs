@@ -117,12 +117,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema { out, check } => schema(out, check),
         Command::Migrate { action } => {
             let db = connect(&cli.database.for_administration()).await?;
-            migrate(&db, action, &mut std::io::stdout()).await
+            crate::db::lock_migrations(&db).await?;
+            let done = migrate(&db, action, &mut std::io::stdout()).await;
+            crate::db::unlock_migrations(&db).await?;
+            done
         }
         Command::Seed(options) => {
             let db = connect(&cli.database.for_administration()).await?;
-            crate::db::ensure_known_schema(&db).await?;
-            Migrator::up(&db, None).await?;
+            migrate_up(&db).await?;
             seed(&db, &options).await
         }
         Command::Serve(args) => serve(&cli.database, args).await,
@@ -204,8 +206,8 @@ async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()>
 /// administration settings ([`DatabaseConfig::for_administration`]).
 async fn prepare(database: &DatabaseConfig, args: &ServeArgs) -> anyhow::Result<()> {
     let db = connect(&database.for_administration()).await?;
-    crate::db::ensure_known_schema(&db).await?;
     if args.no_migrate {
+        crate::db::ensure_known_schema(&db).await?;
         let pending = Migrator::get_pending_migrations(&db).await?;
         if !pending.is_empty() {
             tracing::warn!(
@@ -214,9 +216,7 @@ async fn prepare(database: &DatabaseConfig, args: &ServeArgs) -> anyhow::Result<
             );
         }
     } else {
-        Migrator::up(&db, None)
-            .await
-            .context("could not apply migrations")?;
+        migrate_up(&db).await?;
     }
     if args.demo {
         use sea_orm::{EntityTrait, PaginatorTrait};
@@ -228,6 +228,24 @@ async fn prepare(database: &DatabaseConfig, args: &ServeArgs) -> anyhow::Result<
     }
     db.close().await?;
     Ok(())
+}
+
+/// Checks that `db` holds no migration this binary does not know, then
+/// applies every pending one, all under the migration lock
+/// ([`crate::db::lock_migrations`]): of instances started together, one
+/// migrates and the others wait, then find nothing to do.
+async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
+    crate::db::lock_migrations(db)
+        .await
+        .context("could not take the migration lock")?;
+    let applied = match crate::db::ensure_known_schema(db).await {
+        Ok(()) => Migrator::up(db, None)
+            .await
+            .context("could not apply migrations"),
+        Err(err) => Err(err),
+    };
+    crate::db::unlock_migrations(db).await?;
+    applied
 }
 
 /// Carries out one `folio migrate` action on `db`, writing what it did to `out`.

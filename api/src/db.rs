@@ -148,3 +148,56 @@ pub async fn ensure_known_schema(db: &DatabaseConnection) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+/// The name of the lock that migrating holds: on PostgreSQL an advisory lock
+/// key (the text's hash), on MySQL/MariaDB the `GET_LOCK` name.
+const MIGRATION_LOCK: &str = "folio_migrations";
+
+/// Takes the migration lock on `db`'s connection, waiting while another
+/// process holds it, so that instances started together against an empty
+/// database migrate it once: the first applies the migrations, the others
+/// then find nothing pending. The lock belongs to the session, so it ends
+/// with the connection even if the process dies. `db` must be a pool of one
+/// connection (the administration pool), so that the lock and the
+/// migrations share a session. SQLite needs none: one file, one writer.
+pub async fn lock_migrations(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_advisory_lock(hashtext($1))",
+            [MIGRATION_LOCK.into()],
+        ),
+        DbBackend::MySql => Statement::from_sql_and_values(
+            backend,
+            // Waits up to ten minutes: a migration may take that long on a big table.
+            "SELECT GET_LOCK(?, 600)",
+            [MIGRATION_LOCK.into()],
+        ),
+        _ => return Ok(()),
+    };
+    db.query_one_raw(statement).await?;
+    Ok(())
+}
+
+/// Gives back the lock [`lock_migrations`] took.
+pub async fn unlock_migrations(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_advisory_unlock(hashtext($1))",
+            [MIGRATION_LOCK.into()],
+        ),
+        DbBackend::MySql => Statement::from_sql_and_values(
+            backend,
+            "SELECT RELEASE_LOCK(?)",
+            [MIGRATION_LOCK.into()],
+        ),
+        _ => return Ok(()),
+    };
+    db.query_one_raw(statement).await?;
+    Ok(())
+}
