@@ -247,3 +247,49 @@ async fn the_token_of_a_deleted_account_is_unauthenticated() {
         "{body}"
     );
 }
+
+/// Sends `login` with a wrong password and returns the HTTP response.
+async fn wrong_login(app: &TestApp, login: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/graphql"))
+        .json(&json!({
+            "query": LOGIN,
+            "variables": { "input": { "login": login, "password": "wrong password" } },
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
+    use api::config::ServerConfig;
+    let config = ServerConfig {
+        sign_in_attempts_per_login: 3,
+        sign_in_attempts_per_address: 5,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
+    app.register("ada").await; // One attempt from this address.
+    for _ in 0..3 {
+        let body: Value = wrong_login(&app, "ada").await.json().await.unwrap();
+        assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
+    }
+    // The fourth for the same username, however it is spelled, is refused unchecked.
+    let refused = wrong_login(&app, " ADA ").await;
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = refused.json().await.unwrap();
+    let error = &body["errors"][0];
+    assert_eq!(code(error), "RATE_LIMITED", "{body}");
+    assert_eq!(error["extensions"]["retryAfter"], json!(retry_after));
+
+    // Four attempts from this address so far, plus the registration: the
+    // next, for another name, is the address's sixth in the minute.
+    let body: Value = wrong_login(&app, "bob").await.json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+}

@@ -28,7 +28,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::Tokens;
+use crate::auth::{ClientAddress, Tokens};
 use crate::config::ServerConfig;
 use crate::loader::Loaders;
 use crate::schema::FolioSchema;
@@ -180,6 +180,7 @@ fn cors(origins: &[String]) -> CorsLayer {
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
+    client: Option<ClientAddress>,
     mut request: async_graphql::Request,
     document: Result<Arc<ExecutableDocument>, ServerError>,
 ) -> Response {
@@ -198,7 +199,10 @@ async fn execute(
             let (loaders, batches) = Loaders::new(state.db.clone());
             // The executor consumes its copy; cloning the tree costs far less than parsing.
             request.set_parsed_query(ExecutableDocument::clone(&document));
-            let request = request.data(loaders).data(viewer);
+            let mut request = request.data(loaders).data(viewer);
+            if let Some(client) = client {
+                request = request.data(client);
+            }
             let operation = request.operation_name.clone();
             let mut response = batches.run(state.schema.execute(request)).await;
             crate::schema::code_request_errors(&state.schema, &mut response.errors);
@@ -317,6 +321,20 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     };
     let mut http = (status, [(header::CONTENT_TYPE, media)], body).into_response();
     http.headers_mut().extend(response.http_headers);
+    // A refused sign-in says when to come back, as HTTP clients read it.
+    let retry_after = response
+        .errors
+        .iter()
+        .filter_map(|error| error.extensions.as_ref()?.get("retryAfter"))
+        .filter_map(|value| match value {
+            async_graphql::Value::Number(seconds) => seconds.as_u64(),
+            _ => None,
+        })
+        .max();
+    if let Some(seconds) = retry_after {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     http
 }
 
@@ -341,6 +359,7 @@ fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, crate::error:
 
 async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
+    let client = request.extensions().get::<ClientAddress>().copied();
     if !is_json(&headers) {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -369,7 +388,7 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         }
     };
     let document = crate::schema::parse(&state.schema, &request.query);
-    execute(&state, &headers, request, document).await
+    execute(&state, &headers, client, request, document).await
 }
 
 /// The parameters of a GraphQL request sent with GET, named as the
@@ -402,7 +421,13 @@ impl GetParams {
 }
 
 /// A browser asking for a page gets GraphiQL; anything else is a GraphQL request.
-async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+async fn graphql_get(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<ClientAddress>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let client = client.map(|axum::Extension(client)| client);
     let params = match Query::<GetParams>::try_from_uri(&uri) {
         Ok(Query(params)) => params,
         Err(rejection) => return rejection.into_response(),
@@ -428,7 +453,7 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
         )
             .into_response();
     }
-    execute(&state, &headers, request, document).await
+    execute(&state, &headers, client, request, document).await
 }
 
 /// Whether the operation of `document` that runs is a mutation (GET may only read).

@@ -213,3 +213,68 @@ mod tests {
         assert!(err.to_string().contains("expired"));
     }
 }
+
+/// A keyed rate limiter on the default clock.
+type Limiter<K> = governor::DefaultKeyedRateLimiter<K>;
+
+/// Where a request came from: its TCP peer's address, which the server
+/// attaches to every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// How many sign-in attempts (`login`, `register`) are let through per
+/// minute for one username or e-mail, and from one address; past them an
+/// attempt is `RATE_LIMITED` before any password is hashed. Every attempt
+/// counts, a successful one too: a limit that only failures filled would
+/// still let a guesser try until one succeeds.
+pub struct SignInLimits {
+    by_login: Limiter<String>,
+    by_address: Limiter<std::net::IpAddr>,
+}
+
+impl SignInLimits {
+    /// `per_login` attempts a minute for each username or e-mail, and
+    /// `per_address` from each client address (both at least 1).
+    pub fn new(per_login: u32, per_address: u32) -> SignInLimits {
+        let quota = |n: u32| {
+            governor::Quota::per_minute(
+                std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
+            )
+        };
+        SignInLimits {
+            by_login: Limiter::keyed(quota(per_login)),
+            by_address: Limiter::keyed(quota(per_address)),
+        }
+    }
+
+    /// Counts an attempt for `login` (if any; compared as normalised) from
+    /// `address` (if known), or says how long to wait.
+    pub fn attempt(
+        &self,
+        login: Option<&str>,
+        address: Option<ClientAddress>,
+    ) -> Result<(), ApiError> {
+        use governor::clock::{Clock, DefaultClock};
+        let wait = |not_until: governor::NotUntil<_>| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        };
+        if let Some(ClientAddress(address)) = address {
+            self.by_address.check_key(&address).map_err(wait)?;
+        }
+        if let Some(login) = login {
+            let login = crate::validate::normalize(login);
+            self.by_login.check_key(&login).map_err(wait)?;
+        }
+        // Forget keys that are full again, so that the maps stay small.
+        if self.by_login.len() > 10_000 {
+            self.by_login.retain_recent();
+        }
+        if self.by_address.len() > 10_000 {
+            self.by_address.retain_recent();
+        }
+        Ok(())
+    }
+}

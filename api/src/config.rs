@@ -131,6 +131,19 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
+    /// Sign-in attempts (`login`, `register`) let through per minute for one
+    /// username or e-mail address; past it, `RATE_LIMITED`.
+    #[arg(long, env = "FOLIO_SIGN_IN_ATTEMPTS", default_value_t = 10)]
+    pub sign_in_attempts_per_login: u32,
+
+    /// Sign-in attempts let through per minute from one client address.
+    #[arg(
+        long,
+        env = "FOLIO_SIGN_IN_ATTEMPTS_PER_ADDRESS",
+        default_value_t = 120
+    )]
+    pub sign_in_attempts_per_address: u32,
+
     /// How long a token is valid, in hours.
     #[arg(long, env = "FOLIO_TOKEN_TTL_HOURS", default_value_t = 24)]
     pub token_ttl_hours: u64,

@@ -67,6 +67,14 @@ pub enum ApiError {
     /// may succeed.
     #[error("the database took too long to answer; try again, or ask for less")]
     Timeout,
+    /// `RATE_LIMITED`, with `extensions.retryAfter` (seconds, also sent as
+    /// the `Retry-After` header): too many sign-in attempts for one username
+    /// or from one address; nothing was checked.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// How long until the next attempt is let through, in whole seconds.
+        retry_after_secs: u64,
+    },
     /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
     /// gets a generic message; the detail is logged.
     #[error("internal error: {0}")]
@@ -92,6 +100,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Timeout => "TIMEOUT",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -209,6 +218,9 @@ impl ErrorExtensions for ApiError {
                 ApiError::BadUserInput { field, .. }
                 | ApiError::PageTooLarge { field, .. }
                 | ApiError::Conflict { field } => ext.set("field", field.as_str()),
+                ApiError::RateLimited { retry_after_secs } => {
+                    ext.set("retryAfter", *retry_after_secs);
+                }
                 _ => {}
             }
         })

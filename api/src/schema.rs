@@ -19,7 +19,7 @@ use async_graphql::{
     EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError,
 };
 
-use crate::auth::Tokens;
+use crate::auth::{SignInLimits, Tokens};
 use crate::mutation::Mutation;
 use crate::query::Query;
 
@@ -28,8 +28,9 @@ pub type FolioSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub use crate::config::QueryLimits;
 
-/// Builds the schema with `limits`, signing tokens with `tokens`.
-pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
+/// Builds the schema with `limits`, signing tokens with `tokens` and
+/// counting sign-in attempts against `sign_in`.
+pub fn build(limits: QueryLimits, tokens: Arc<Tokens>, sign_in: SignInLimits) -> FolioSchema {
     // Hash the decoy now, so that the first failed login for an unknown user
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
@@ -39,6 +40,7 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>) -> FolioSchema {
         .limit_complexity(limits.max_complexity)
         .data(limits)
         .data(tokens)
+        .data(sign_in)
         .data(Documents::default())
         .finish()
 }
@@ -176,7 +178,8 @@ pub fn sdl() -> String {
     let options = SDLExportOptions::new()
         .sorted_fields()
         .include_specified_by();
-    let sdl = build(QueryLimits::default(), unused).sdl_with_options(options);
+    let sdl =
+        build(QueryLimits::default(), unused, SignInLimits::new(1, 1)).sdl_with_options(options);
     // async-graphql writes the `schema { … }` block last, without a description.
     match sdl.rfind("\nschema {") {
         Some(at) => {
@@ -490,7 +493,7 @@ mod tests {
             b"tests sign nothing",
             std::time::Duration::ZERO,
         ));
-        let schema = build(QueryLimits::default(), tokens);
+        let schema = build(QueryLimits::default(), tokens, SignInLimits::new(1, 1));
         for (query, name) in [
             ("{ __typename }", None),
             ("{ __typename }", Some("Q")),
@@ -520,7 +523,7 @@ mod tests {
             b"tests sign nothing",
             std::time::Duration::ZERO,
         ));
-        let schema = build(limits, tokens);
+        let schema = build(limits, tokens, SignInLimits::new(1, 1));
         let mut errors = match parse(&schema, query) {
             Err(error) => vec![error],
             Ok(document) => {

@@ -40,7 +40,14 @@ impl Server {
             .with_context(|| format!("could not listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let state = AppState {
-            schema: crate::schema::build(config.limits, tokens.clone()),
+            schema: crate::schema::build(
+                config.limits,
+                tokens.clone(),
+                crate::auth::SignInLimits::new(
+                    config.sign_in_attempts_per_login,
+                    config.sign_in_attempts_per_address,
+                ),
+            ),
             db,
             tokens,
         };
@@ -89,7 +96,7 @@ impl Server {
                 () = shutdown.as_mut() => break,
             };
             let Ok(slot) = slot else { break };
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(err) => {
@@ -103,8 +110,12 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let header_timeout = self.header_timeout;
+            let client = crate::auth::ClientAddress(peer.ip());
             let service = TowerToHyperService::new(self.router.clone().map_request(
-                |request: hyper::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(client);
+                    request.map(axum::body::Body::new)
+                },
             ));
             let builder = builder.clone();
             let watcher = graceful.watcher();

@@ -64,6 +64,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> ApiResult<AuthPayload> {
+        sign_in_attempt(ctx, None)?;
         let username = validate::username("input.username", &input.username).gql()?;
         let email = validate::email("input.email", &input.email).gql()?;
         validate::password("input.password", &input.password).gql()?;
@@ -90,6 +91,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The credentials.")] input: LoginInput,
     ) -> ApiResult<AuthPayload> {
+        sign_in_attempt(ctx, Some(&input.login))?;
         let found = write::find_login(db(ctx)?, &input.login).await.gql()?;
         let hash = found
             .as_ref()
@@ -187,4 +189,14 @@ fn signed_in(ctx: &Context<'_>, user: user::Model) -> ApiResult<AuthPayload> {
             signed_in_now: true,
         },
     })
+}
+
+/// Counts a sign-in attempt for `login` from the request's client address,
+/// or refuses it as `RATE_LIMITED` ([`auth::SignInLimits`]).
+fn sign_in_attempt(ctx: &Context<'_>, login: Option<&str>) -> ApiResult<()> {
+    let Ok(limits) = ctx.data::<auth::SignInLimits>() else {
+        return Ok(());
+    };
+    let address = ctx.data_opt::<auth::ClientAddress>().copied();
+    limits.attempt(login, address).gql()
 }
