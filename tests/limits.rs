@@ -270,3 +270,29 @@ async fn over_long_filter_text_is_bad_user_input_naming_the_field() {
         .await;
     assert_eq!(found["users"]["totalCount"], json!(0));
 }
+
+#[tokio::test]
+async fn a_cursor_whose_value_has_the_wrong_type_is_bad_user_input() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    // Hand-written cursors: a text where a timestamp belongs, a number where
+    // a timestamp belongs, a timestamp where a username belongs.
+    for (query, cursor) in [
+        (
+            "query($c: String!) { posts(first: 2, after: $c) { nodes { title } } }",
+            "eyJrIjoiY3JlYXRlZF9hdCIsInYiOnsiVGV4dCI6Im5vdCBhIHRpbWUifSwiaSI6MX0",
+        ),
+        (
+            "query($c: String!) { users(first: 1) { nodes { posts(first: 2, after: $c) { nodes { title } } } } }",
+            "eyJrIjoiY3JlYXRlZF9hdCIsInYiOnsiSW50Ijo1fSwiaSI6MX0",
+        ),
+        (
+            "query($c: String!) { users(first: 2, after: $c, orderBy: { field: USERNAME, direction: ASC }) { nodes { username } } }",
+            "eyJrIjoidXNlcm5hbWUiLCJ2Ijp7IlRpbWUiOiIyMDI2LTAxLTAxVDAwOjAwOjAwWiJ9LCJpIjoxfQ",
+        ),
+    ] {
+        let error = app.error(query, json!({ "c": cursor })).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+        assert_eq!(error["extensions"]["field"], json!("after"), "{error}");
+        assert_leaks_nothing(&error);
+    }
+}

@@ -228,7 +228,39 @@ fn decode_cursor<E: EntityTrait, K: SortKey<E>>(
             ),
         ));
     }
+    if !cursor.value.fits(sort.key.column()) {
+        // Only a cursor written by hand gets here: ours always fit.
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{raw}` is not a valid cursor"),
+        ));
+    }
     Ok(cursor)
+}
+
+impl SortValue {
+    /// Whether this value has the type of `column`, so that comparing them
+    /// is something the database can do (a text where a timestamp belongs
+    /// is an error there, not an empty page).
+    fn fits<C: sea_orm::ColumnTrait>(&self, column: C) -> bool {
+        use sea_orm::ColumnType;
+        match column.def().get_column_type() {
+            ColumnType::TimestampWithTimeZone | ColumnType::Timestamp | ColumnType::DateTime => {
+                matches!(self, SortValue::Time(_))
+            }
+            ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => {
+                matches!(self, SortValue::Text(_))
+            }
+            ColumnType::Integer => {
+                matches!(self, SortValue::Int(n) if i32::try_from(*n).is_ok())
+            }
+            ColumnType::BigInteger | ColumnType::SmallInteger | ColumnType::TinyInteger => {
+                matches!(self, SortValue::Int(_))
+            }
+            // Lists are ordered by the types above only.
+            _ => true,
+        }
+    }
 }
 
 /// The cursor of `model` in a list ordered by `key`.
