@@ -197,3 +197,42 @@ async fn nested_pages_are_cut_per_parent() {
         }
     }
 }
+
+#[tokio::test]
+async fn total_count_is_right_on_a_page_past_the_end() {
+    let app = TestApp::seeded(&folio_tests::data::small(3)).await;
+    // The last post, then the page after it: empty, yet the total is all of them.
+    let all = app
+        .data("{ posts(last: 1) { totalCount edges { cursor } } }", json!({}))
+        .await;
+    let total = all["posts"]["totalCount"].as_i64().unwrap();
+    assert_eq!(total, 12);
+    let cursor = all["posts"]["edges"][0]["cursor"].as_str().unwrap().to_owned();
+    let past = app
+        .data(
+            "query($c: String!) { posts(first: 5, after: $c) { totalCount nodes { title } pageInfo { hasNextPage } } }",
+            json!({ "c": cursor }),
+        )
+        .await;
+    assert_eq!(past["posts"]["nodes"], json!([]));
+    assert_eq!(past["posts"]["totalCount"], json!(total));
+    assert_eq!(past["posts"]["pageInfo"]["hasNextPage"], json!(false));
+
+    // The same under a parent: each user's last post, then past it.
+    let nested = "query($c: String!) { users(first: 1) { nodes {
+        posts(first: 2, after: $c) { totalCount nodes { title } } } } }";
+    let last = app
+        .data(
+            "{ users(first: 1) { nodes { posts(last: 1) { edges { cursor } } } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = last["users"]["nodes"][0]["posts"]["edges"][0]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let past = app.data(nested, json!({ "c": cursor })).await;
+    let posts = &past["users"]["nodes"][0]["posts"];
+    assert_eq!(posts["nodes"], json!([]));
+    assert_eq!(posts["totalCount"], json!(4));
+}

@@ -41,7 +41,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use derive_where::derive_where;
 use sea_orm::sea_query::{
-    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, JoinType, Order,
+    Alias, Asterisk, CaseStatement, Condition, Expr, ExprTrait, Func, IntoIden, JoinType, Order,
     OverStatement, Query, SelectStatement, SimpleExpr, UnionType, WindowStatement,
 };
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Related};
@@ -386,13 +386,24 @@ where
     }
 
     let mut outer = Query::select();
-    outer
-        .column(Asterisk)
-        .from_subquery(base, Alias::new("w"))
-        .and_where(Expr::col(Alias::new("folio_in_page")).eq(1));
+    outer.column(Asterisk).from_subquery(base, Alias::new("w"));
+    let mut in_page = Condition::all().add(Expr::col(Alias::new("folio_in_page")).eq(1));
     if let Some(limit) = slice.page.limit {
         // One row more than the page tells whether another page follows.
-        outer.and_where(Expr::col(Alias::new("folio_rn")).lte(limit + 1));
+        in_page = in_page.add(Expr::col(Alias::new("folio_rn")).lte(limit + 1));
+    }
+    if slice.with_total {
+        // A page past the end has no row to carry the total: the first row
+        // before the cursor carries it instead, and is not part of the page.
+        outer.cond_where(
+            Condition::any().add(in_page).add(
+                Condition::all()
+                    .add(Expr::col(Alias::new("folio_in_page")).eq(0))
+                    .add(Expr::col(Alias::new("folio_rn")).eq(1)),
+            ),
+        );
+    } else {
+        outer.cond_where(in_page);
     }
     outer
         .order_by(Alias::new("folio_parent"), Order::Asc)
@@ -411,6 +422,13 @@ where
         if slice.with_total {
             let total: i64 = row.try_get("", "folio_total")?;
             window.total = Some(u64::try_from(total).unwrap_or(0));
+            // An integer of the backend's choosing: 4 bytes on PostgreSQL, 8 on MySQL.
+            let in_page = row
+                .try_get::<i64>("", "folio_in_page")
+                .or_else(|_| row.try_get::<i32>("", "folio_in_page").map(i64::from))?;
+            if in_page == 0 {
+                continue;
+            }
         }
         match slice.page.limit {
             Some(limit) if window.rows.len() as u64 >= limit => window.has_more = true,
