@@ -296,3 +296,36 @@ async fn a_cursor_whose_value_has_the_wrong_type_is_bad_user_input() {
         assert_leaks_nothing(&error);
     }
 }
+
+#[tokio::test]
+async fn lists_are_costed_by_their_length() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    let user = app.data("{ users(first: 1) { nodes { id } } }", json!({})).await["users"]
+        ["nodes"][0]["id"]
+        .clone();
+    let ids = vec![user; 100];
+    // 100 ids × 100 posts × their author's 100 posts: a million nodes.
+    let exploding = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on User {
+        posts(first: 100) { nodes { author { posts(first: 100) { nodes { id } } } } } } } }";
+    app.db.reset_statement_count();
+    let error = app.error(exploding, json!({ "ids": ids })).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    assert_eq!(app.db.statement_count(), 0, "refused before anything ran");
+    // A photo may carry 30 tags: 100 photos × 30 tags × 20 fields is too much.
+    let fields: String = (0..20).map(|i| format!("n{i}: name ")).collect();
+    let error = app
+        .error(
+            &format!("{{ photos(first: 100) {{ nodes {{ tags {{ {fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    // A few ids with a little under each are fine.
+    let found = app
+        .data(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": &ids[..3] }),
+        )
+        .await;
+    assert_eq!(found["nodes"].as_array().unwrap().len(), 3);
+}

@@ -203,11 +203,17 @@ async fn total_count_is_right_on_a_page_past_the_end() {
     let app = TestApp::seeded(&folio_tests::data::small(3)).await;
     // The last post, then the page after it: empty, yet the total is all of them.
     let all = app
-        .data("{ posts(last: 1) { totalCount edges { cursor } } }", json!({}))
+        .data(
+            "{ posts(last: 1) { totalCount edges { cursor } } }",
+            json!({}),
+        )
         .await;
     let total = all["posts"]["totalCount"].as_i64().unwrap();
     assert_eq!(total, 12);
-    let cursor = all["posts"]["edges"][0]["cursor"].as_str().unwrap().to_owned();
+    let cursor = all["posts"]["edges"][0]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let past = app
         .data(
             "query($c: String!) { posts(first: 5, after: $c) { totalCount nodes { title } pageInfo { hasNextPage } } }",

@@ -1,7 +1,7 @@
 //! The root `Query`: entry points into the graph. Thin: it validates
 //! arguments and hands over to the loaders and the types.
 
-use async_graphql::{Context, ID};
+use async_graphql::{Context, ID, MergedObject, Object};
 use entity::{photo, post, tag, user};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
@@ -19,12 +19,64 @@ use crate::viewer::Viewer;
 /// The most ids `nodes(ids:)` takes at once.
 pub const MAX_NODES: usize = 100;
 
-/// The root of every query.
-pub struct Query;
+/// The root of every query: entry points into the graph of users, posts, photos and tags.
+#[derive(MergedObject, Default)]
+pub struct Query(Entries, Lookups);
+
+/// The entry points by name and the root lists.
+#[derive(Default)]
+pub struct Entries;
+
+/// The lookups by global id, apart from the other entry points because
+/// `nodes` is costed by how many ids it is given (a field written inside
+/// `object_with_connections!` cannot name its children's complexity).
+#[derive(Default)]
+pub struct Lookups;
+
+#[Object]
+impl Lookups {
+    /// Fetches any object by its global id; null if it does not exist.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The object's global id.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
+        let (node_type, row) = decode_id(&id, "id").gql()?;
+        load_node(ctx, node_type, row).await
+    }
+
+    /// Fetches several objects by their global ids, in the order given; null
+    /// where one does not exist. At most 100 ids.
+    #[graphql(complexity = "ids.len().max(1).saturating_mul(child_complexity)")]
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The objects' global ids (at most 100).")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(ApiError::PageTooLarge {
+                field: "ids".into(),
+                requested: i64::try_from(ids.len()).unwrap_or(i64::MAX),
+                max: MAX_NODES as u64,
+            })
+            .gql();
+        }
+        let decoded = ids
+            .iter()
+            .map(|id| decode_id(id, "ids"))
+            .collect::<Result<Vec<_>, _>>()
+            .gql()?;
+        // Every lookup goes to the request's loaders: one statement per type.
+        futures_util::future::try_join_all(
+            decoded.into_iter().map(|(t, row)| load_node(ctx, t, row)),
+        )
+        .await
+    }
+}
 
 object_with_connections! {
-    /// The root of every query: entry points into the graph of users, posts, photos and tags.
-    impl Query {
+    /// The entry points by name and the root lists.
+    impl Entries {
         /// The signed-in user, or null for an anonymous caller.
         async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
             let viewer = ctx.data_opt::<Viewer>().copied().unwrap_or_default();
@@ -32,43 +84,6 @@ object_with_connections! {
                 return Ok(None);
             };
             Ok(by_id::<user::Entity>(ctx, id).await?.map(User::from))
-        }
-
-        /// Fetches any object by its global id; null if it does not exist.
-        async fn node(
-            &self,
-            ctx: &Context<'_>,
-            #[graphql(desc = "The object's global id.")] id: ID,
-        ) -> ApiResult<Option<Node>> {
-            let (node_type, row) = decode_id(&id, "id").gql()?;
-            load_node(ctx, node_type, row).await
-        }
-
-        /// Fetches several objects by their global ids, in the order given; null
-        /// where one does not exist. At most 100 ids.
-        async fn nodes(
-            &self,
-            ctx: &Context<'_>,
-            #[graphql(desc = "The objects' global ids (at most 100).")] ids: Vec<ID>,
-        ) -> ApiResult<Vec<Option<Node>>> {
-            if ids.len() > MAX_NODES {
-                return Err(ApiError::PageTooLarge {
-                    field: "ids".into(),
-                    requested: i64::try_from(ids.len()).unwrap_or(i64::MAX),
-                    max: MAX_NODES as u64,
-                })
-                .gql();
-            }
-            let decoded = ids
-                .iter()
-                .map(|id| decode_id(id, "ids"))
-                .collect::<Result<Vec<_>, _>>()
-                .gql()?;
-            // Every lookup goes to the request's loaders: one statement per type.
-            futures_util::future::try_join_all(
-                decoded.into_iter().map(|(t, row)| load_node(ctx, t, row)),
-            )
-            .await
         }
 
         /// A user by username; null if there is none.

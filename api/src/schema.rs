@@ -34,7 +34,7 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>, sign_in: SignInLimits) ->
     // Hash the decoy now, so that the first failed login for an unknown user
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
-    Schema::build(Query, Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME_DESCRIPTION)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

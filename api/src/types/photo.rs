@@ -128,6 +128,7 @@ impl Photo {
     }
 
     /// The photo's tags, by name.
+    #[graphql(complexity = "limits::TAGS_PER_PHOTO.saturating_mul(child_complexity)")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
         let by_name = Sort {
             key: TagOrderField::Name,
