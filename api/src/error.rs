@@ -67,6 +67,13 @@ pub enum ApiError {
     /// may succeed.
     #[error("the database took too long to answer; try again, or ask for less")]
     Timeout,
+    /// `SERVICE_UNAVAILABLE`: the database cannot be reached (it is down,
+    /// restarting, or refuses connections), and no connection came within
+    /// the acquire timeout (`--acquire-timeout-secs`), or the one in use broke.
+    /// Nothing was written. Trying again later should succeed; the detail is
+    /// logged.
+    #[error("the service is temporarily unavailable; try again shortly")]
+    ServiceUnavailable,
     /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
     /// gets a generic message; the detail is logged.
     #[error("internal error: {0}")]
@@ -92,6 +99,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Timeout => "TIMEOUT",
+            ApiError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -117,6 +125,10 @@ impl From<&DbErr> for ApiError {
             // only that it took too long.
             tracing::warn!(error = %err, "a statement ran past the statement timeout");
             return ApiError::Timeout;
+        }
+        if is_database_unreachable(err) {
+            tracing::warn!(error = %err, "the database cannot be reached");
+            return ApiError::ServiceUnavailable;
         }
         match err.sql_err() {
             // A write named a row that was deleted meanwhile (its check passed first).
@@ -165,6 +177,49 @@ pub fn is_statement_timeout(err: &DbErr) -> bool {
             .is_some_and(|code| matches!(code & 0xff, 5 | 9));
     }
     false
+}
+
+/// Whether `err` says the database cannot be reached, rather than that a
+/// statement failed: no connection within the pool's acquire timeout (sqlx
+/// retries a refused connection until then), a connection that could not be
+/// opened or broke under a statement (an I/O error), or the server saying it
+/// is shutting down or starting up. The one place that reads the drivers'
+/// errors for it.
+pub fn is_database_unreachable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let err = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(err))
+        | DbErr::Exec(RuntimeErr::SqlxError(err))
+        | DbErr::Query(RuntimeErr::SqlxError(err)) => err.as_ref(),
+        // sea-orm's own connection errors (no sqlx error under them).
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(err) => {
+            if let Some(mysql) = err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                // 1053 ER_SERVER_SHUTDOWN; 1927 ER_CONNECTION_KILLED (MariaDB).
+                return matches!(mysql.number(), 1053 | 1927);
+            }
+            if err
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                // Class 08 connection exception; 57P01 admin_shutdown, 57P02
+                // crash_shutdown, 57P03 cannot_connect_now (starting up).
+                return err.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                });
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Each unique constraint, as the backends name it, and the input field it protects.
