@@ -298,3 +298,49 @@ impl From<LoadError> for ApiError {
         ApiError::from(err.0.as_ref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_graphql::ErrorExtensions;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, sqlx};
+
+    use super::ApiError;
+
+    fn code(err: DbErr) -> &'static str {
+        ApiError::from(err).code()
+    }
+
+    #[test]
+    fn an_unreachable_database_is_service_unavailable() {
+        let refused = || {
+            Arc::new(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            )))
+        };
+        for err in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Conn(RuntimeErr::SqlxError(refused())),
+            DbErr::Query(RuntimeErr::SqlxError(refused())),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::PoolTimedOut))),
+        ] {
+            assert_eq!(code(err), "SERVICE_UNAVAILABLE");
+        }
+        assert_eq!(
+            code(DbErr::Custom("anything else".into())),
+            "INTERNAL_SERVER_ERROR"
+        );
+    }
+
+    #[test]
+    fn service_unavailable_says_nothing_of_the_cause() {
+        let err = ApiError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)).extend();
+        assert!(
+            !err.message.to_lowercase().contains("pool"),
+            "{}",
+            err.message
+        );
+    }
+}
