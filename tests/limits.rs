@@ -300,8 +300,9 @@ async fn a_cursor_whose_value_has_the_wrong_type_is_bad_user_input() {
 #[tokio::test]
 async fn lists_are_costed_by_their_length() {
     let app = TestApp::seeded(&data::small(2)).await;
-    let user = app.data("{ users(first: 1) { nodes { id } } }", json!({})).await["users"]
-        ["nodes"][0]["id"]
+    let user = app
+        .data("{ users(first: 1) { nodes { id } } }", json!({}))
+        .await["users"]["nodes"][0]["id"]
         .clone();
     let ids = vec![user; 100];
     // 100 ids × 100 posts × their author's 100 posts: a million nodes.

@@ -9,6 +9,7 @@ mod auth;
 mod comments;
 mod concurrency;
 mod constraints;
+mod faults;
 mod http;
 mod limits;
 mod migrations;

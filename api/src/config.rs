@@ -36,6 +36,18 @@ pub struct DatabaseConfig {
         global = true
     )]
     pub statement_timeout_ms: u64,
+
+    /// The longest a request waits for a database connection, in seconds:
+    /// for a free one from the pool, or for a new one while the database is
+    /// unreachable. Past it the request fails with `SERVICE_UNAVAILABLE`, and
+    /// `/readyz` answers 503.
+    #[arg(
+        long,
+        env = "FOLIO_DB_ACQUIRE_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub acquire_timeout_secs: u64,
 }
 
 impl DatabaseConfig {
@@ -43,6 +55,11 @@ impl DatabaseConfig {
     pub fn statement_timeout(&self) -> Option<std::time::Duration> {
         (self.statement_timeout_ms > 0)
             .then(|| std::time::Duration::from_millis(self.statement_timeout_ms))
+    }
+
+    /// How long a request waits for a connection ([`Self::acquire_timeout_secs`]).
+    pub fn acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.acquire_timeout_secs)
     }
 
     /// The settings that migrations and seeding run with, on the same
@@ -201,6 +218,10 @@ mod tests {
             Some(std::time::Duration::from_secs(5))
         );
         let administration = database.for_administration();
+        assert_eq!(
+            database.acquire_timeout(),
+            std::time::Duration::from_secs(5)
+        );
         assert_eq!(administration.pool_size, 1);
         assert_eq!(administration.statement_timeout(), None);
         assert_eq!(administration.database_url, database.database_url);

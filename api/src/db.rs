@@ -20,6 +20,14 @@
 //!   the same duration (`SQLITE_BUSY` when it runs out).
 //!
 //! [`crate::error`] turns each of these errors into the client's `TIMEOUT`.
+//!
+//! When the database cannot be reached, a request waits for a connection at
+//! most `--acquire-timeout-secs` (the pool's acquire timeout, which also
+//! bounds opening a new connection) and then fails; [`crate::error`] turns that
+//! into `SERVICE_UNAVAILABLE`. Every pooled connection is pinged before it is
+//! handed out, so the connections a restarted database closed are dropped and
+//! replaced by new ones: Folio serves again once the database is back,
+//! without a restart of its own.
 
 use std::time::{Duration, Instant};
 
@@ -49,7 +57,13 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.pool_size)
-        .connect_timeout(Duration::from_secs(10))
+        // sea-orm hands both `connect_timeout` and this to sqlx's one acquire
+        // timeout; only this is set, so that it is the bound.
+        .acquire_timeout(config.acquire_timeout())
+        // sea-orm's default, written out because recovery depends on it: a
+        // connection the database closed (it restarted) fails the ping and is
+        // replaced rather than handed to a request.
+        .test_before_acquire(true)
         // Statement logging belongs to `RUST_LOG=sqlx=debug`, not to every run.
         .sqlx_logging(false);
     if let Some(timeout) = timeout {

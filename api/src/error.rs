@@ -75,6 +75,13 @@ pub enum ApiError {
         /// How long until the next attempt is let through, in whole seconds.
         retry_after_secs: u64,
     },
+    /// `SERVICE_UNAVAILABLE`: the database cannot be reached (it is down,
+    /// restarting, or refuses connections), and no connection came within
+    /// the acquire timeout (`--acquire-timeout-secs`), or the one in use broke.
+    /// Nothing was written. Trying again later should succeed; the detail is
+    /// logged.
+    #[error("the service is temporarily unavailable; try again shortly")]
+    ServiceUnavailable,
     /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
     /// gets a generic message; the detail is logged.
     #[error("internal error: {0}")]
@@ -101,6 +108,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Timeout => "TIMEOUT",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
+            ApiError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -126,6 +134,10 @@ impl From<&DbErr> for ApiError {
             // only that it took too long.
             tracing::warn!(error = %err, "a statement ran past the statement timeout");
             return ApiError::Timeout;
+        }
+        if is_database_unreachable(err) {
+            tracing::warn!(error = %err, "the database cannot be reached");
+            return ApiError::ServiceUnavailable;
         }
         match err.sql_err() {
             // A write named a row that was deleted meanwhile (its check passed first).
@@ -174,6 +186,49 @@ pub fn is_statement_timeout(err: &DbErr) -> bool {
             .is_some_and(|code| matches!(code & 0xff, 5 | 9));
     }
     false
+}
+
+/// Whether `err` says the database cannot be reached, rather than that a
+/// statement failed: no connection within the pool's acquire timeout (sqlx
+/// retries a refused connection until then), a connection that could not be
+/// opened or broke under a statement (an I/O error), or the server saying it
+/// is shutting down or starting up. The one place that reads the drivers'
+/// errors for it.
+pub fn is_database_unreachable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let err = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(err))
+        | DbErr::Exec(RuntimeErr::SqlxError(err))
+        | DbErr::Query(RuntimeErr::SqlxError(err)) => err.as_ref(),
+        // sea-orm's own connection errors (no sqlx error under them).
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(err) => {
+            if let Some(mysql) = err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                // 1053 ER_SERVER_SHUTDOWN; 1927 ER_CONNECTION_KILLED (MariaDB).
+                return matches!(mysql.number(), 1053 | 1927);
+            }
+            if err
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                // Class 08 connection exception; 57P01 admin_shutdown, 57P02
+                // crash_shutdown, 57P03 cannot_connect_now (starting up).
+                return err.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                });
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Each unique constraint, as the backends name it, and the input field it protects.
@@ -253,5 +308,51 @@ impl From<DbErr> for LoadError {
 impl From<LoadError> for ApiError {
     fn from(err: LoadError) -> ApiError {
         ApiError::from(err.0.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_graphql::ErrorExtensions;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, sqlx};
+
+    use super::ApiError;
+
+    fn code(err: DbErr) -> &'static str {
+        ApiError::from(err).code()
+    }
+
+    #[test]
+    fn an_unreachable_database_is_service_unavailable() {
+        let refused = || {
+            Arc::new(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            )))
+        };
+        for err in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Conn(RuntimeErr::SqlxError(refused())),
+            DbErr::Query(RuntimeErr::SqlxError(refused())),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::PoolTimedOut))),
+        ] {
+            assert_eq!(code(err), "SERVICE_UNAVAILABLE");
+        }
+        assert_eq!(
+            code(DbErr::Custom("anything else".into())),
+            "INTERNAL_SERVER_ERROR"
+        );
+    }
+
+    #[test]
+    fn service_unavailable_says_nothing_of_the_cause() {
+        let err = ApiError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)).extend();
+        assert!(
+            !err.message.to_lowercase().contains("pool"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -64,6 +64,9 @@ enum Cleanup {
     Sqlite(tempfile::TempDir),
     /// A database on the server, dropped on drop.
     Server(ServerDatabase),
+    /// Nothing: the database lives on a server the test owns and removes
+    /// whole ([`crate::private_server`]).
+    Owned,
 }
 
 impl TestDb {
@@ -80,6 +83,17 @@ impl TestDb {
         crate::log::init();
         let (url, cleanup) = Template::get().copy().await;
         TestDb::connect(url, cleanup, config).await
+    }
+
+    /// The database at `url`, which the caller made and removes, migrated
+    /// here, with a pool `folio` opens with `config`'s settings (its
+    /// `database_url` is ignored).
+    pub async fn migrated_at(url: String, config: DatabaseConfig) -> TestDb {
+        crate::log::init();
+        migrate(&url)
+            .await
+            .unwrap_or_else(|err| panic!("migrating {url}: {err:#}"));
+        TestDb::connect(url, Cleanup::Owned, config).await
     }
 
     /// A fresh database with no tables at all.

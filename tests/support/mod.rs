@@ -6,6 +6,7 @@
 //! a database of its own and drops it when the test ends, so tests run in
 //! parallel on every backend. Each is a copy of a template the process
 //! migrates once ([`db`]). `TEST_LOG=1` prints the server's logs ([`log`]).
+//! The fault tests start database servers of their own ([`private_server`]).
 //! This crate holds no tests itself.
 
 pub mod app;
@@ -13,6 +14,7 @@ pub mod data;
 pub mod db;
 pub mod fixtures;
 pub mod log;
+pub mod private_server;
 
 pub use app::TestApp;
 pub use db::TestDb;
