@@ -268,63 +268,76 @@ fn check_shape(document: &ExecutableDocument, limits: &QueryLimits) -> Result<()
     Ok(())
 }
 
-/// The most field selections any operation of `document` holds with its
-/// fragment spreads replaced by their fragments (a spread of an unknown
-/// fragment, or one that spreads itself, counts as nothing: validation
-/// refuses both before anything runs).
-fn expanded_selections(document: &ExecutableDocument) -> u64 {
-    use std::collections::HashMap;
+/// Counts the fields of selection sets with every fragment spread replaced
+/// by the fragment it names. Each fragment is counted once and its count
+/// reused wherever it is spread, so a chain of fragments each spreading the
+/// next twice is counted in time proportional to the document's length,
+/// not to the 2^n fields it stands for. A spread of an unknown fragment, or
+/// of one that spreads itself, counts nothing: validation refuses both
+/// before anything runs.
+struct ExpandedCount<'a, W> {
+    document: &'a ExecutableDocument,
+    /// What one field counts, and whether the fields under it count too.
+    weigh: W,
+    /// Each fragment's count, `None` while it is being counted.
+    fragments: std::collections::HashMap<&'a str, Option<u64>>,
+}
 
-    use async_graphql::parser::types::{Selection, SelectionSet};
+impl<'a, W: Fn(&async_graphql::parser::types::Field) -> (u64, bool)> ExpandedCount<'a, W> {
+    fn new(document: &'a ExecutableDocument, weigh: W) -> Self {
+        ExpandedCount {
+            document,
+            weigh,
+            fragments: std::collections::HashMap::new(),
+        }
+    }
 
-    /// The size of each fragment, `None` while it is being measured.
-    type Sizes<'a> = HashMap<&'a str, Option<u64>>;
-
-    fn set_size<'a>(
-        set: &'a SelectionSet,
-        document: &'a ExecutableDocument,
-        sizes: &mut Sizes<'a>,
-    ) -> u64 {
+    fn set(&mut self, set: &'a async_graphql::parser::types::SelectionSet) -> u64 {
+        use async_graphql::parser::types::Selection;
         set.items.iter().fold(0u64, |total, item| {
-            let size = match &item.node {
+            let count = match &item.node {
                 Selection::Field(field) => {
-                    1u64.saturating_add(set_size(&field.node.selection_set.node, document, sizes))
+                    let (own, descend) = (self.weigh)(&field.node);
+                    let below = if descend {
+                        self.set(&field.node.selection_set.node)
+                    } else {
+                        0
+                    };
+                    own.saturating_add(below)
                 }
-                Selection::InlineFragment(fragment) => {
-                    set_size(&fragment.node.selection_set.node, document, sizes)
-                }
+                Selection::InlineFragment(fragment) => self.set(&fragment.node.selection_set.node),
                 Selection::FragmentSpread(spread) => {
-                    fragment_size(spread.node.fragment_name.node.as_str(), document, sizes)
+                    self.fragment(spread.node.fragment_name.node.as_str())
                 }
             };
-            total.saturating_add(size)
+            total.saturating_add(count)
         })
     }
 
-    fn fragment_size<'a>(
-        name: &'a str,
-        document: &'a ExecutableDocument,
-        sizes: &mut Sizes<'a>,
-    ) -> u64 {
-        match sizes.get(name) {
-            Some(Some(size)) => return *size,
+    fn fragment(&mut self, name: &'a str) -> u64 {
+        match self.fragments.get(name) {
+            Some(Some(count)) => return *count,
             Some(None) => return 0, // It spreads itself.
             None => {}
         }
-        let Some(fragment) = document.fragments.get(name) else {
+        let Some(fragment) = self.document.fragments.get(name) else {
             return 0;
         };
-        sizes.insert(name, None);
-        let size = set_size(&fragment.node.selection_set.node, document, sizes);
-        sizes.insert(name, Some(size));
-        size
+        self.fragments.insert(name, None);
+        let count = self.set(&fragment.node.selection_set.node);
+        self.fragments.insert(name, Some(count));
+        count
     }
+}
 
-    let mut sizes = Sizes::new();
+/// The most field selections any operation of `document` holds with its
+/// fragment spreads replaced by their fragments.
+fn expanded_selections(document: &ExecutableDocument) -> u64 {
+    let mut count = ExpandedCount::new(document, |_| (1, true));
     document
         .operations
         .iter()
-        .map(|(_, operation)| set_size(&operation.node.selection_set.node, document, &mut sizes))
+        .map(|(_, operation)| count.set(&operation.node.selection_set.node))
         .max()
         .unwrap_or(0)
 }
@@ -334,57 +347,20 @@ fn expanded_selections(document: &ExecutableDocument) -> u64 {
 const SIGN_IN_FIELDS: [&str; 2] = ["login", "register"];
 
 /// How many [`SIGN_IN_FIELDS`] the mutations of `document` select, aliases
-/// and fragments included (a fragment counts each time it is spread; its
-/// count is worked out once, and one that spreads itself counts nothing
-/// there, as validation refuses it).
-fn count_sign_ins(document: &ExecutableDocument) -> usize {
-    use std::collections::HashMap;
-
-    use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
-
-    /// Each fragment's count, `None` while it is being counted.
-    type Counts<'a> = HashMap<&'a str, Option<usize>>;
-
-    fn walk<'a>(
-        set: &'a SelectionSet,
-        document: &'a ExecutableDocument,
-        counts: &mut Counts<'a>,
-    ) -> usize {
-        set.items.iter().fold(0usize, |total, item| {
-            let count = match &item.node {
-                Selection::Field(field) => {
-                    usize::from(SIGN_IN_FIELDS.contains(&field.node.name.node.as_str()))
-                }
-                Selection::InlineFragment(fragment) => {
-                    walk(&fragment.node.selection_set.node, document, counts)
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    match counts.get(name) {
-                        Some(count) => count.unwrap_or(0),
-                        None => match document.fragments.get(name) {
-                            Some(fragment) => {
-                                counts.insert(name, None);
-                                let count =
-                                    walk(&fragment.node.selection_set.node, document, counts);
-                                counts.insert(name, Some(count));
-                                count
-                            }
-                            None => 0,
-                        },
-                    }
-                }
-            };
-            total.saturating_add(count)
-        })
-    }
-    let mut counts = Counts::new();
+/// and fragments included (a fragment counts each time it is spread).
+fn count_sign_ins(document: &ExecutableDocument) -> u64 {
+    use async_graphql::parser::types::OperationType;
+    let mut count = ExpandedCount::new(document, |field| {
+        let signs_in = SIGN_IN_FIELDS.contains(&field.name.node.as_str());
+        // Root fields only: what a mutation's result selects is no mutation.
+        (u64::from(signs_in), false)
+    });
     document
         .operations
         .iter()
         .filter(|(_, operation)| operation.node.ty == OperationType::Mutation)
-        .map(|(_, operation)| walk(&operation.node.selection_set.node, document, &mut counts))
-        .fold(0, usize::saturating_add)
+        .map(|(_, operation)| count.set(&operation.node.selection_set.node))
+        .fold(0, u64::saturating_add)
 }
 
 /// The most directives on any one field, fragment spread, inline fragment,
