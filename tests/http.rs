@@ -156,6 +156,50 @@ async fn chunked_bodies_above_the_limit_are_refused_too() {
 }
 
 #[tokio::test]
+async fn parameters_of_the_wrong_json_type_are_a_400_naming_them() {
+    let app = TestApp::spawn().await;
+    for (body, parameter) in [
+        (json!({ "query": 1 }), "query"),
+        (json!({ "qeury": "{ __typename }" }), "query"),
+        (
+            json!({ "query": "{ __typename }", "variables": "x" }),
+            "variables",
+        ),
+        (
+            json!({ "query": "{ __typename }", "operationName": 3 }),
+            "operationName",
+        ),
+        (
+            json!({ "query": "{ __typename }", "extensions": [] }),
+            "extensions",
+        ),
+        (json!(["{ __typename }"]), "body"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.unwrap();
+        let error = &answer["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
+        assert_eq!(error["extensions"]["field"], parameter, "{answer}");
+    }
+    // null stands for none.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ __typename }", "variables": null, "operationName": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
 async fn a_client_request_id_is_kept_only_when_short_and_printable() {
     let app = TestApp::spawn().await;
     let id_for = |given: &'static [u8]| {

@@ -380,7 +380,26 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
                 .into_response();
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let body: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(body) => body,
+        Err(err) => {
+            let message = format!("the body is not a GraphQL request in JSON: {err}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    if let Some((parameter, message)) = misshapen(&body) {
+        let body = serde_json::json!({ "errors": [{
+            "message": message,
+            "extensions": { "code": "BAD_USER_INPUT", "field": parameter },
+        }] });
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, mime::APPLICATION_JSON.essence_str())],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let request: async_graphql::Request = match serde_json::from_value(body) {
         Ok(request) => request,
         Err(err) => {
             let message = format!("the body is not a GraphQL request in JSON: {err}");
@@ -389,6 +408,45 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
     };
     let document = crate::schema::parse(&state.schema, &request.query);
     execute(&state, &headers, client, request, document).await
+}
+
+/// The parameter of a POSTed request that has the wrong JSON type, and
+/// what it should be: `query` and `operationName` are strings, `variables`
+/// and `extensions` objects (`null` or absent stand for none), and `query`
+/// must be there. async-graphql would read a wrong type, or no query, as an
+/// empty document.
+fn misshapen(body: &serde_json::Value) -> Option<(&'static str, &'static str)> {
+    use serde_json::Value;
+    let Value::Object(parameters) = body else {
+        return Some(("body", "a GraphQL request is a JSON object"));
+    };
+    /// A parameter's name, the test its value must pass, and what it should be.
+    type Expected = (&'static str, fn(&Value) -> bool, &'static str);
+    let expected: [Expected; 4] = [
+        ("query", Value::is_string, "`query` must be a string"),
+        (
+            "operationName",
+            Value::is_string,
+            "`operationName` must be a string or null",
+        ),
+        (
+            "variables",
+            Value::is_object,
+            "`variables` must be an object or null",
+        ),
+        (
+            "extensions",
+            Value::is_object,
+            "`extensions` must be an object or null",
+        ),
+    ];
+    if parameters.get("query").is_none_or(Value::is_null) {
+        return Some(("query", "a GraphQL request needs a `query`"));
+    }
+    expected.into_iter().find_map(|(name, fits, message)| {
+        let value = parameters.get(name)?;
+        (!value.is_null() && !fits(value)).then_some((name, message))
+    })
 }
 
 /// The parameters of a GraphQL request sent with GET, named as the
