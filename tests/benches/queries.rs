@@ -30,14 +30,13 @@
     reason = "a benchmark stops loudly at the first failure"
 )]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// (name, query, the minimal SQL of the same request for pgbench, in which
 /// `:users`, `:photos`, `:tags` and `:owners` stand for the ids the previous
@@ -126,15 +125,14 @@ const CONCURRENCIES: [usize; 2] = [8, 32];
 /// The allocator the `folio` binary uses, so that server mode measures it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-const SERVER_MODE: &str = "FOLIO_BENCH_SERVER";
+
+mod support;
+
+use support::{BenchDb, ServerProcess, env_or, post};
 
 fn main() {
     // Server mode: this very binary, re-run as `folio serve`.
-    if std::env::var_os(SERVER_MODE).is_some() {
-        let args: Vec<String> = std::env::args().skip_while(|a| a != "--").skip(1).collect();
-        let cli = api::cli::Cli::parse_from(std::iter::once("folio".to_owned()).chain(args));
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(api::cli::run(cli)).unwrap();
+    if support::serve_if_asked() {
         return;
     }
     tokio::runtime::Runtime::new().unwrap().block_on(bench());
@@ -219,7 +217,7 @@ async fn run_backend(backend: &str, scratch: &BenchDb, seconds: u64) {
     };
     db.close().await.ok();
 
-    let server = ServerProcess::start(&scratch.url);
+    let server = ServerProcess::start(&scratch.url, &[]);
     let client = reqwest::Client::new();
     run_queries(backend, &server, &client, &statements, &floors, seconds).await;
     if backend == "postgres" && env_or("FOLIO_BENCH_FLAMEGRAPH", "1") != "0" {
@@ -416,155 +414,6 @@ async fn pgbench_floors(db: &DatabaseConnection, url: &str, seconds: u64) -> Vec
         }
     }
     floors
-}
-
-/// A database of the benchmark's own on a backend, dropped at the end.
-struct BenchDb {
-    url: String,
-    server: Option<String>,
-    name: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl BenchDb {
-    async fn create(backend: &str, server: Option<&str>) -> Result<BenchDb, String> {
-        let name = format!("folio_bench_{}", std::process::id());
-        let Some(server) = server else {
-            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            );
-            return Ok(BenchDb {
-                url,
-                server: None,
-                name,
-                _dir: Some(dir),
-            });
-        };
-        let admin = Database::connect(server)
-            .await
-            .map_err(|e| format!("{backend} at {server} is not reachable: {e}"))?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .map_err(|e| e.to_string())?;
-        admin.close().await.ok();
-        let mut url = url::Url::parse(server).map_err(|e| e.to_string())?;
-        url.set_path(&format!("/{name}"));
-        Ok(BenchDb {
-            url: url.to_string(),
-            server: Some(server.to_owned()),
-            name,
-            _dir: None,
-        })
-    }
-
-    async fn drop_database(&self) {
-        let Some(server) = &self.server else { return };
-        if let Ok(admin) = Database::connect(server).await {
-            let force = if admin.get_database_backend() == DbBackend::Postgres {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {}{force}", self.name))
-                .await;
-            admin.close().await.ok();
-        }
-    }
-}
-
-/// `folio serve` as a child process, on a free port of 127.0.0.1.
-struct ServerProcess {
-    child: Child,
-    url: String,
-}
-
-impl ServerProcess {
-    fn start(database_url: &str) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(std::env::current_exe().unwrap())
-            .env(SERVER_MODE, "1")
-            .env("RUST_LOG", "warn")
-            .env(
-                "FOLIO_JWT_SECRET",
-                "a benchmark secret of at least thirty-two bytes",
-            )
-            .args(["--", "serve", "--no-migrate"])
-            .args([
-                "--database-url",
-                database_url,
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = ServerProcess {
-            child,
-            url: format!("http://127.0.0.1:{port}/graphql"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the benchmark server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// User plus system CPU time the server has used so far.
-    fn cpu_time(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        // Linux reports these in USER_HZ, 100 per second on every architecture it runs on here.
-        Duration::from_millis(ticks * 10)
-    }
-
-    /// The largest resident set the server has had, in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-async fn post(client: &reqwest::Client, url: &str, query: &str) -> Value {
-    client
-        .post(url)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 struct Run {
