@@ -175,43 +175,36 @@ const MIGRATION_LOCK: &str = "folio_migrations";
 /// connection (the administration pool), so that the lock and the
 /// migrations share a session. SQLite needs none: one file, one writer.
 pub async fn lock_migrations(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    let backend = db.get_database_backend();
-    let statement = match backend {
-        DbBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            "SELECT pg_advisory_lock(hashtext($1))",
-            [MIGRATION_LOCK.into()],
-        ),
-        DbBackend::MySql => Statement::from_sql_and_values(
-            backend,
-            // Waits up to ten minutes: a migration may take that long on a big table.
-            "SELECT GET_LOCK(?, 600)",
-            [MIGRATION_LOCK.into()],
-        ),
-        _ => return Ok(()),
-    };
-    db.query_one_raw(statement).await?;
-    Ok(())
+    migration_lock(
+        db,
+        "SELECT pg_advisory_lock(hashtext($1))",
+        // Waits up to ten minutes: a migration may take that long on a big table.
+        "SELECT GET_LOCK(?, 600)",
+    )
+    .await
 }
 
 /// Gives back the lock [`lock_migrations`] took.
 pub async fn unlock_migrations(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migration_lock(
+        db,
+        "SELECT pg_advisory_unlock(hashtext($1))",
+        "SELECT RELEASE_LOCK(?)",
+    )
+    .await
+}
+
+/// Runs the PostgreSQL or the MySQL statement on [`MIGRATION_LOCK`],
+/// whichever `db` speaks; nothing on SQLite.
+async fn migration_lock(db: &DatabaseConnection, postgres: &str, mysql: &str) -> Result<(), DbErr> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let backend = db.get_database_backend();
-    let statement = match backend {
-        DbBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            "SELECT pg_advisory_unlock(hashtext($1))",
-            [MIGRATION_LOCK.into()],
-        ),
-        DbBackend::MySql => Statement::from_sql_and_values(
-            backend,
-            "SELECT RELEASE_LOCK(?)",
-            [MIGRATION_LOCK.into()],
-        ),
+    let sql = match backend {
+        DbBackend::Postgres => postgres,
+        DbBackend::MySql => mysql,
         _ => return Ok(()),
     };
+    let statement = Statement::from_sql_and_values(backend, sql, [MIGRATION_LOCK.into()]);
     db.query_one_raw(statement).await?;
     Ok(())
 }

@@ -64,6 +64,18 @@ pub struct Slice<F, K> {
     pub unread: super::Unread,
 }
 
+impl<F, K> Slice<F, K> {
+    /// The direction rows are read in: the sort's, reversed when paging
+    /// backwards (the page is flipped back after reading).
+    fn read_order(&self) -> Order {
+        if self.sort.descending != self.page.backwards {
+            Order::Desc
+        } else {
+            Order::Asc
+        }
+    }
+}
+
 /// The key of a to-many relation from `P` to `C`: a parent and a slice.
 #[derive_where(Clone, PartialEq, Eq, Hash; F, K)]
 pub struct ToMany<P, C, F, K> {
@@ -173,11 +185,7 @@ where
     {
         base.cond_where(past_cursor);
     }
-    let order = if slice.sort.descending != slice.page.backwards {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = slice.read_order();
     base.order_by_expr(sort_col, order.clone())
         .order_by_expr(id_col, order);
     if let Some(limit) = slice.page.limit {
@@ -251,11 +259,7 @@ where
     let sort_col = qualified(table.clone(), sort_name.clone());
     let id_name = primary_id_column::<C>().into_iden();
     let id_col = qualified(table, id_name.clone());
-    let order = if slice.sort.descending != slice.page.backwards {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = slice.read_order();
     let limit = slice.page.limit.unwrap_or(u64::MAX);
     // The subquery of one parent, whose id is `parent_value`.
     let seek = |parent_value: SimpleExpr| {
@@ -357,12 +361,7 @@ where
                 .into(),
             None => Expr::val(1),
         };
-    // Paging backwards reads the order in reverse, then flips the page back.
-    let order = if slice.sort.descending != slice.page.backwards {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = slice.read_order();
     let mut rank = WindowStatement::new();
     rank.add_partition_by(parent.clone());
     rank.add_partition_by(in_page.clone());
