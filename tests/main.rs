@@ -22,4 +22,5 @@ mod relations;
 mod seed;
 mod server;
 mod statements;
+mod subscriptions;
 mod timeouts;

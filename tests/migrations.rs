@@ -6,8 +6,10 @@ use api::config::DatabaseConfig;
 use folio_tests::TestDb;
 use migration::{Migrator, MigratorTrait};
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 9] = [
     "comments",
+    "events",
+    "events_head",
     "photo_tags",
     "photos",
     "posts",

@@ -12,6 +12,8 @@ use std::time::Duration;
 use async_graphql::ServerError;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -43,6 +45,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Checks the tokens callers send.
     pub tokens: Arc<Tokens>,
+    /// Subscriptions: the instance's events and sockets.
+    pub live: Arc<crate::live::Hub>,
+    /// The largest message a client may send, on HTTP or a WebSocket.
+    pub body_limit: usize,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -216,7 +222,7 @@ async fn execute(
 /// `BAD_USER_INPUT` when a string in the request holds the NUL character,
 /// which no text column can store (PostgreSQL refuses it outright): in a
 /// variable (the error names it) or written into the query.
-fn without_nul(request: &async_graphql::Request) -> Result<(), crate::error::ApiError> {
+pub(crate) fn without_nul(request: &async_graphql::Request) -> Result<(), crate::error::ApiError> {
     fn holds_nul(value: &async_graphql::Value) -> bool {
         use async_graphql::Value;
         match value {
@@ -478,14 +484,29 @@ impl GetParams {
     }
 }
 
-/// A browser asking for a page gets GraphiQL; anything else is a GraphQL request.
+/// A WebSocket upgrade starts a socket for subscriptions; a browser asking
+/// for a page gets GraphiQL; anything else is a GraphQL request.
 async fn graphql_get(
     State(state): State<AppState>,
     client: Option<axum::Extension<ClientAddress>>,
+    socket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     let client = client.map(|axum::Extension(client)| client);
+    let asks_to_upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    if asks_to_upgrade {
+        return match socket {
+            Ok(socket) => {
+                let limit = state.body_limit;
+                crate::live::socket::upgrade(state, socket, &headers, client, limit)
+            }
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let params = match Query::<GetParams>::try_from_uri(&uri) {
         Ok(Query(params)) => params,
         Err(rejection) => return rejection.into_response(),

@@ -94,6 +94,12 @@ impl Tokens {
     /// The user a token names, if it is well formed, signed with this secret
     /// and not expired.
     pub fn verify(&self, token: &str) -> Result<i32, ApiError> {
+        self.verify_expiring(token).map(|(user_id, _)| user_id)
+    }
+
+    /// The user a token names and when it expires (seconds since the
+    /// epoch), if it is well formed, signed with this secret and not expired.
+    pub fn verify_expiring(&self, token: &str) -> Result<(i32, u64), ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data =
@@ -105,10 +111,12 @@ impl Tokens {
                     _ => ApiError::Unauthenticated("the token is not valid".into()),
                 }
             })?;
-        data.claims
+        let user_id = data
+            .claims
             .sub
             .parse()
-            .map_err(|_| ApiError::Unauthenticated("the token is not valid".into()))
+            .map_err(|_| ApiError::Unauthenticated("the token is not valid".into()))?;
+        Ok((user_id, data.claims.exp))
     }
 }
 

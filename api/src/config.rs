@@ -164,6 +164,46 @@ pub struct ServerConfig {
     /// How long a token is valid, in hours.
     #[arg(long, env = "FOLIO_TOKEN_TTL_HOURS", default_value_t = 24)]
     pub token_ttl_hours: u64,
+
+    /// Subscriptions: their sockets, their limits and the outbox.
+    #[command(flatten)]
+    pub live: LiveConfig,
+}
+
+/// Subscriptions: the WebSocket transport's limits and how events travel.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct LiveConfig {
+    /// How long a new WebSocket may take to send `connection_init`, in
+    /// seconds; past it the socket is closed with 4408.
+    #[arg(long, env = "FOLIO_WS_INIT_TIMEOUT", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
+    /// The most subscriptions one socket may run at once.
+    #[arg(
+        long,
+        env = "FOLIO_MAX_SUBSCRIPTIONS_PER_SOCKET",
+        default_value_t = 100
+    )]
+    pub max_subscriptions_per_socket: usize,
+
+    /// The most WebSockets the instance holds open at once.
+    #[arg(long, env = "FOLIO_MAX_SOCKETS", default_value_t = 10_000)]
+    pub max_sockets: usize,
+
+    /// How often MariaDB and SQLite are polled for new events, in
+    /// milliseconds (PostgreSQL notifies instead).
+    #[arg(long, env = "FOLIO_EVENT_POLL_MS", default_value_t = 200)]
+    pub event_poll_ms: u64,
+
+    /// How long events are kept for subscriptions resuming with `after`, in
+    /// seconds; older ones are pruned.
+    #[arg(long, env = "FOLIO_EVENT_RETENTION", default_value_t = 86_400)]
+    pub event_retention_secs: u64,
+
+    /// How many events a subscriber may fall behind before its subscription
+    /// is ended (it can resume with `after`).
+    #[arg(long, env = "FOLIO_SUBSCRIPTION_BUFFER", default_value_t = 256)]
+    pub subscription_buffer: usize,
 }
 
 /// Parses a settings group from no arguments and no environment: its defaults.
@@ -188,6 +228,12 @@ impl Default for DatabaseConfig {
 }
 
 impl Default for QueryLimits {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
+impl Default for LiveConfig {
     fn default() -> Self {
         defaults()
     }

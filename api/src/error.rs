@@ -82,6 +82,17 @@ pub enum ApiError {
     /// logged.
     #[error("the service is temporarily unavailable; try again shortly")]
     ServiceUnavailable,
+    /// `SUBSCRIBER_TOO_SLOW`, with `extensions.buffer`: a subscriber fell
+    /// further behind the events than the buffer holds, and its subscription
+    /// was ended rather than let grow without bound. It may subscribe again
+    /// with `after` set to the last cursor it received.
+    #[error(
+        "this subscription fell more than {buffer} events behind and was ended; subscribe again with `after` set to the last cursor received"
+    )]
+    SubscriberTooSlow {
+        /// How many events a subscriber may fall behind.
+        buffer: usize,
+    },
     /// `INTERNAL_SERVER_ERROR`: something failed on the server. The client
     /// gets a generic message; the detail is logged.
     #[error("internal error: {0}")]
@@ -109,6 +120,7 @@ impl ApiError {
             ApiError::Timeout => "TIMEOUT",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ApiError::SubscriberTooSlow { .. } => "SUBSCRIBER_TOO_SLOW",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -276,6 +288,7 @@ impl ErrorExtensions for ApiError {
                 ApiError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs);
                 }
+                ApiError::SubscriberTooSlow { buffer } => ext.set("buffer", *buffer),
                 _ => {}
             }
         })

@@ -15,16 +15,15 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{
-    EmptySubscription, ErrorExtensionValues, SDLExportOptions, Schema, ServerError,
-};
+use async_graphql::{ErrorExtensionValues, SDLExportOptions, Schema, ServerError};
 
 use crate::auth::{SignInLimits, Tokens};
 use crate::mutation::Mutation;
 use crate::query::Query;
+use crate::subscription::Subscription;
 
 /// Folio's schema type.
-pub type FolioSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type FolioSchema = Schema<Query, Mutation, Subscription>;
 
 pub use crate::config::QueryLimits;
 
@@ -34,7 +33,7 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>, sign_in: SignInLimits) ->
     // Hash the decoy now, so that the first failed login for an unknown user
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME_DESCRIPTION)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

@@ -26,6 +26,7 @@ pub struct Server {
     header_timeout: Duration,
     max_connections: usize,
     shutdown_timeout: Duration,
+    live: Arc<crate::live::Hub>,
 }
 
 impl Server {
@@ -39,6 +40,7 @@ impl Server {
             .await
             .with_context(|| format!("could not listen on {}", config.bind))?;
         let address = listener.local_addr()?;
+        let live = crate::live::Hub::new(db.clone(), config.live.clone());
         let state = AppState {
             schema: crate::schema::build(
                 config.limits,
@@ -50,6 +52,8 @@ impl Server {
             ),
             db,
             tokens,
+            live: live.clone(),
+            body_limit: config.body_limit,
         };
         let router = crate::app::router(state, config);
         Ok(Server {
@@ -59,6 +63,7 @@ impl Server {
             header_timeout: Duration::from_secs(config.header_timeout_secs),
             max_connections: config.max_connections.max(1),
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
+            live,
         })
     }
 
@@ -138,6 +143,8 @@ impl Server {
             });
         }
         drop(self.listener);
+        // Sockets are closed with 1001 and the follower stops.
+        self.live.close();
         tokio::select! {
             () = graceful.shutdown() => {}
             () = tokio::time::sleep(self.shutdown_timeout) => {

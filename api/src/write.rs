@@ -7,15 +7,18 @@
 //! validate, check ownership, call in here and wrap the result. Writes of
 //! more than one row run in one transaction; idempotent ones use
 //! `ON CONFLICT` rather than a read before the write. Uniqueness is left to
-//! the database's constraints.
+//! the database's constraints. A write that subscribers hear of appends its
+//! events to the outbox in its own transaction (`crate::live::outbox`), so
+//! that a write rolled back emits nothing.
 
-use entity::{photo, photo_tag, profile, tag, user};
+use entity::{photo, photo_tag, post, profile, tag, user};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
+use crate::live::{Change, outbox};
 use crate::loader::find_where;
 
 /// The row `id` of `E`, secret columns blanked: what a write checks before it
@@ -133,8 +136,25 @@ pub async fn upsert_profile(
         .ok_or_else(|| DbErr::RecordNotFound("the upserted profile".into()))
 }
 
+/// Inserts `post`, with its `post_created` event: all or nothing.
+pub async fn create_post(
+    db: &DatabaseConnection,
+    post: post::ActiveModel,
+) -> Result<post::Model, DbErr> {
+    let txn = db.begin().await?;
+    let created = post.insert(&txn).await?;
+    let change = Change::PostCreated {
+        post_id: created.id,
+        author_id: created.author_id,
+    };
+    outbox::append(&txn, &[change]).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
 /// Inserts `photo` and links it to the tags `names` (normalized), creating
-/// missing tags: all or nothing.
+/// missing tags, with its `photo_created` event and one `photo_tagged` per
+/// tag: all or nothing.
 pub async fn create_photo(
     db: &DatabaseConnection,
     photo: photo::ActiveModel,
@@ -142,20 +162,28 @@ pub async fn create_photo(
 ) -> Result<photo::Model, DbErr> {
     let txn = db.begin().await?;
     let created = photo.insert(&txn).await?;
-    attach_tags(&txn, created.id, names).await?;
+    let tagged = attach_tags(&txn, created.id, names, false).await?;
+    let created_event = Change::PhotoCreated {
+        photo_id: created.id,
+        owner_id: created.owner_id,
+    };
+    let changes: Vec<Change> = std::iter::once(created_event).chain(tagged).collect();
+    outbox::append(&txn, &changes).await?;
     txn.commit().await?;
     Ok(created)
 }
 
 /// Links photo `photo_id` to the tags `names` (normalized), creating missing
-/// tags; links that exist already stay as they are. All or nothing.
+/// tags, with a `photo_tagged` event for each link made; links that exist
+/// already stay as they are, and emit nothing. All or nothing.
 pub async fn tag_photo(
     db: &DatabaseConnection,
     photo_id: i32,
     names: &[String],
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    attach_tags(&txn, photo_id, names).await?;
+    let tagged = attach_tags(&txn, photo_id, names, true).await?;
+    outbox::append(&txn, &tagged).await?;
     txn.commit().await
 }
 
@@ -179,14 +207,18 @@ pub async fn untag_photo(
 }
 
 /// Creates the missing tags of `names` and links them to `photo_id`, with
-/// `ON CONFLICT DO NOTHING` for both. Runs inside the caller's transaction.
+/// `ON CONFLICT DO NOTHING` for both; the `photo_tagged` changes of the
+/// links made. When the photo may have links already (`existing`), those
+/// are read first and not announced again. Runs inside the caller's
+/// transaction.
 async fn attach_tags(
     db: &impl ConnectionTrait,
     photo_id: i32,
     names: &[String],
-) -> Result<(), DbErr> {
+    existing: bool,
+) -> Result<Vec<Change>, DbErr> {
     if names.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let now = entity::timestamp::now();
     tag::Entity::insert_many(names.iter().map(|name| tag::ActiveModel {
@@ -197,8 +229,22 @@ async fn attach_tags(
     .on_conflict_do_nothing_on([tag::Column::Name])
     .exec_without_returning(db)
     .await?;
-    let tag_ids = tag_ids(db, names).await?;
-    photo_tag::Entity::insert_many(tag_ids.into_iter().map(|tag_id| photo_tag::ActiveModel {
+    let mut tag_ids = tag_ids(db, names).await?;
+    if existing {
+        let linked: Vec<i32> = photo_tag::Entity::find()
+            .select_only()
+            .column(photo_tag::Column::TagId)
+            .filter(photo_tag::Column::PhotoId.eq(photo_id))
+            .filter(photo_tag::Column::TagId.is_in(tag_ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        tag_ids.retain(|id| !linked.contains(id));
+    }
+    if tag_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    photo_tag::Entity::insert_many(tag_ids.iter().map(|&tag_id| photo_tag::ActiveModel {
         photo_id: Set(photo_id),
         tag_id: Set(tag_id),
         created_at: Set(now),
@@ -206,7 +252,10 @@ async fn attach_tags(
     .on_conflict_do_nothing_on([photo_tag::Column::PhotoId, photo_tag::Column::TagId])
     .exec_without_returning(db)
     .await?;
-    Ok(())
+    Ok(tag_ids
+        .into_iter()
+        .map(|tag_id| Change::PhotoTagged { photo_id, tag_id })
+        .collect())
 }
 
 /// The ids of the tags named `names` (normalized) that exist.

@@ -7,6 +7,8 @@
 //! descriptions the GraphQL schema shows.
 
 pub mod comment;
+pub mod event;
+pub mod events_head;
 pub mod limits;
 pub mod photo;
 pub mod photo_tag;
@@ -19,6 +21,7 @@ pub mod user;
 /// The entities under short names: `use entity::prelude::*;` then `User::find()`.
 pub mod prelude {
     pub use crate::comment::Entity as Comment;
+    pub use crate::event::Entity as Event;
     pub use crate::photo::Entity as Photo;
     pub use crate::photo_tag::Entity as PhotoTag;
     pub use crate::post::Entity as Post;

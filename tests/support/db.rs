@@ -436,7 +436,8 @@ async fn migrated_mysql_schema(server: String, name: String) -> anyhow::Result<T
 
     // Foreign keys may name tables created after theirs, as in a dump.
     let mut schema = String::from("SET FOREIGN_KEY_CHECKS = 0;\n");
-    for table in table_names(&conn).await? {
+    let tables = table_names(&conn).await?;
+    for table in &tables {
         let row = conn
             .query_one_raw(Statement::from_string(
                 DbBackend::MySql,
@@ -466,6 +467,10 @@ async fn migrated_mysql_schema(server: String, name: String) -> anyhow::Result<T
     if !applied.is_empty() {
         schema.push_str(&insert.to_string(MysqlQueryBuilder));
         schema.push_str(";\n");
+    }
+    // The one row a migration writes: the head of the subscriptions' outbox.
+    if tables.iter().any(|table| table == "events_head") {
+        schema.push_str("INSERT INTO events_head (id, writes, pruned_through) VALUES (1, 0, 0);\n");
     }
     conn.close().await?;
     Ok(Template::MySql { server, schema })

@@ -15,6 +15,7 @@ pub mod db;
 pub mod fixtures;
 pub mod log;
 pub mod private_server;
+pub mod socket;
 
 pub use app::TestApp;
 pub use db::TestDb;

@@ -145,41 +145,63 @@ impl BatchDriver {
     /// Runs `request` to completion, driving the batches it queues.
     pub async fn run<F: Future>(self, request: F) -> F::Output {
         let mut request = std::pin::pin!(request);
-        let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+        let mut running = FuturesUnordered::new();
         std::future::poll_fn(move |cx| {
-            for _ in 0..MAX_EAGER_POLLS {
-                let woken = Arc::new(WakeFlag {
-                    woken: AtomicBool::new(false),
-                    inner: cx.waker().clone(),
-                });
-                let waker = futures_util::task::waker(woken.clone());
-                if let Poll::Ready(output) = request.as_mut().poll(&mut Context::from_waker(&waker))
-                {
-                    return Poll::Ready(output);
-                }
-                if woken.woken.load(Ordering::SeqCst) {
-                    continue; // Not done registering its keys yet.
-                }
-                // Quiescent: every key of this round is in; start the queued batches.
-                loop {
-                    let queued = std::mem::take(
-                        &mut *self
-                            .queue
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner),
-                    );
-                    running.extend(queued);
-                    match running.poll_next_unpin(cx) {
-                        // A finished batch has woken its waiters: the request goes on.
-                        Poll::Ready(Some(())) => continue,
-                        Poll::Ready(None) | Poll::Pending => return Poll::Pending,
-                    }
-                }
-            }
-            cx.waker().wake_by_ref();
-            Poll::Pending
+            self.poll_driving(&mut running, cx, |cx| request.as_mut().poll(cx))
         })
         .await
+    }
+
+    /// The items of `responses` (a subscription's), each resolved with its
+    /// batches driven as [`BatchDriver::run`] drives a request's.
+    pub fn run_stream<S: futures_util::Stream + Unpin>(
+        self,
+        mut responses: S,
+    ) -> impl futures_util::Stream<Item = S::Item> {
+        let mut running = FuturesUnordered::new();
+        futures_util::stream::poll_fn(move |cx| {
+            self.poll_driving(&mut running, cx, |cx| responses.poll_next_unpin(cx))
+        })
+    }
+
+    /// Polls `work` until it is ready or quiescent; once quiescent, starts
+    /// the batches it queued and polls it again as they finish.
+    fn poll_driving<T>(
+        &self,
+        running: &mut FuturesUnordered<BoxFuture<'static, ()>>,
+        cx: &mut Context<'_>,
+        mut work: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        for _ in 0..MAX_EAGER_POLLS {
+            let woken = Arc::new(WakeFlag {
+                woken: AtomicBool::new(false),
+                inner: cx.waker().clone(),
+            });
+            let waker = futures_util::task::waker(woken.clone());
+            if let Poll::Ready(output) = work(&mut Context::from_waker(&waker)) {
+                return Poll::Ready(output);
+            }
+            if woken.woken.load(Ordering::SeqCst) {
+                continue; // Not done registering its keys yet.
+            }
+            // Quiescent: every key of this round is in; start the queued batches.
+            loop {
+                let queued = std::mem::take(
+                    &mut *self
+                        .queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
+                running.extend(queued);
+                match running.poll_next_unpin(cx) {
+                    // A finished batch has woken its waiters: the work goes on.
+                    Poll::Ready(Some(())) => continue,
+                    Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+                }
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

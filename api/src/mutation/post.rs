@@ -47,7 +47,7 @@ impl PostMutation {
             body: Set(validate::text("input.body", &input.body, limits::POST_BODY).gql()?),
             ..Default::default()
         };
-        Ok(Post(write::insert(db(ctx)?, row).await.gql()?))
+        Ok(Post(write::create_post(db(ctx)?, row).await.gql()?))
     }
 
     /// Changes a post of the signed-in user's.

@@ -1,0 +1,512 @@
+//! Subscriptions over a WebSocket on `/graphql`: the `graphql-transport-ws`
+//! protocol exactly as its specification says, and the legacy `graphql-ws`
+//! protocol of subscriptions-transport-ws.
+//!
+//! A socket must send `connection_init` within the init timeout (else 4408);
+//! its payload may carry the token (`authorization: "Bearer …"`, or
+//! `token`), or the upgrade request's `Authorization` header does; with
+//! neither the subscriber is anonymous, as over HTTP. A bad or expired token
+//! closes the socket with 4403, a `subscribe` before the acknowledgement
+//! with 4401, a second `connection_init` with 4429, a message that is not
+//! one of the protocol's with 4400, and a `subscribe` that reuses the id of
+//! a running operation with 4409. A socket whose token expires is closed
+//! with 4403 at the expiry. Past the subscriptions a socket may run, a
+//! `subscribe` is answered with an `error` coded `TOO_MANY_SUBSCRIPTIONS`;
+//! past the sockets the instance holds, a new socket is closed at once with
+//! 1013 (try again later). Shutdown closes every socket with 1001.
+//!
+//! Each operation runs as an HTTP request does: the same parse and limits,
+//! a fresh set of loaders (driven per event), the subscriber's identity.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_graphql::ServerError;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::stream::BoxStream;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::StreamMap;
+
+use crate::app::AppState;
+use crate::auth::ClientAddress;
+use crate::loader::Loaders;
+use crate::viewer::Viewer;
+
+/// The sub-protocols a socket may speak, the current one first.
+const PROTOCOLS: [&str; 2] = [TRANSPORT_WS, LEGACY_WS];
+/// `graphql-transport-ws`, of the `graphql-ws` library.
+const TRANSPORT_WS: &str = "graphql-transport-ws";
+/// `graphql-ws`, of the older subscriptions-transport-ws library.
+const LEGACY_WS: &str = "graphql-ws";
+
+/// How often a legacy socket is sent `ka` (keep-alive).
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Which protocol a socket speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    TransportWs,
+    Legacy,
+}
+
+/// Answers a WebSocket upgrade on `/graphql`, picking the sub-protocol.
+pub fn upgrade(
+    state: AppState,
+    upgrade: WebSocketUpgrade,
+    headers: &HeaderMap,
+    client: Option<ClientAddress>,
+    max_message: usize,
+) -> Response {
+    let upgrade = upgrade
+        .protocols(PROTOCOLS)
+        .max_message_size(max_message)
+        .max_frame_size(max_message);
+    let protocol = match upgrade.selected_protocol().map(|p| p.as_bytes()) {
+        Some(p) if p == TRANSPORT_WS.as_bytes() => Some(Protocol::TransportWs),
+        Some(p) if p == LEGACY_WS.as_bytes() => Some(Protocol::Legacy),
+        _ => None,
+    };
+    let header_token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    upgrade.on_upgrade(move |socket| async move {
+        let Some(protocol) = protocol else {
+            close(
+                socket,
+                4406,
+                "Subprotocol not acceptable: use graphql-transport-ws",
+            )
+            .await;
+            return;
+        };
+        let Ok(slot) = state.live.sockets().try_acquire_owned() else {
+            close(
+                socket,
+                1013,
+                "TOO_MANY_SOCKETS: this server holds all the sockets it may; try again later",
+            )
+            .await;
+            return;
+        };
+        Connection {
+            state,
+            protocol,
+            header_token,
+            client,
+        }
+        .serve(socket)
+        .await;
+        drop(slot);
+    })
+}
+
+/// Sends a close frame with `code` and `reason`, and lets the socket go.
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+/// A message from the client, of either protocol.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Incoming {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Ping {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Pong {},
+    Subscribe {
+        id: String,
+        payload: Operation,
+    },
+    Complete {
+        id: String,
+    },
+    // The legacy protocol's.
+    Start {
+        id: String,
+        payload: Operation,
+    },
+    Stop {
+        id: String,
+    },
+    ConnectionTerminate {},
+}
+
+/// What a `subscribe` (or legacy `start`) asks to run.
+#[derive(Debug, Deserialize)]
+struct Operation {
+    query: String,
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<Value>,
+}
+
+/// Why the socket closes, with its code.
+struct Closing(u16, String);
+
+impl Closing {
+    fn new(code: u16, reason: impl Into<String>) -> Closing {
+        Closing(code, reason.into())
+    }
+}
+
+/// One socket, from its upgrade on.
+struct Connection {
+    state: AppState,
+    protocol: Protocol,
+    header_token: Option<String>,
+    client: Option<ClientAddress>,
+}
+
+/// What the main loop does next.
+enum Step {
+    Received(Option<Result<Message, axum::Error>>),
+    Emitted(Value),
+    KeepAlive,
+    Expired,
+    ShuttingDown,
+}
+
+impl Connection {
+    async fn serve(self, socket: WebSocket) {
+        let (mut sink, mut source) = socket.split();
+        let closing = match self.run(&mut sink, &mut source).await {
+            Ok(()) => return,
+            Err(closing) => closing,
+        };
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: closing.0,
+                reason: closing.1.into(),
+            })))
+            .await;
+    }
+
+    /// Runs the socket until it ends (`Ok`) or must be closed (`Err`).
+    async fn run(
+        &self,
+        sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
+        source: &mut (impl futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin),
+    ) -> Result<(), Closing> {
+        let config = self.state.live.config().clone();
+        let init_timeout = Duration::from_secs(config.ws_init_timeout_secs);
+        let shutting_down = self.state.live.closed();
+        tokio::pin!(shutting_down);
+
+        // Until `connection_init`: nothing but pings.
+        let deadline = tokio::time::sleep(init_timeout);
+        tokio::pin!(deadline);
+        let (viewer, expiry) = loop {
+            let message = tokio::select! {
+                message = source.next() => message,
+                () = &mut deadline => {
+                    return Err(Closing::new(4408, "Connection initialisation timeout"));
+                }
+                () = &mut shutting_down => return Err(Closing::new(1001, "the server is shutting down")),
+            };
+            match self.parse(message)? {
+                None => return Ok(()),
+                Some(Incoming::ConnectionInit { payload }) => break self.authenticate(payload)?,
+                Some(Incoming::Ping { .. }) if self.protocol == Protocol::TransportWs => {
+                    send(sink, json!({ "type": "pong" })).await?;
+                }
+                Some(Incoming::Pong {}) if self.protocol == Protocol::TransportWs => {}
+                Some(Incoming::Subscribe { .. } | Incoming::Start { .. }) => {
+                    return Err(Closing::new(4401, "Unauthorized"));
+                }
+                Some(Incoming::ConnectionTerminate {}) if self.protocol == Protocol::Legacy => {
+                    return Ok(());
+                }
+                Some(_) => return Err(Closing::new(4400, "Invalid message received")),
+            }
+        };
+        send(sink, json!({ "type": "connection_ack" })).await?;
+        if self.protocol == Protocol::Legacy {
+            send(sink, json!({ "type": "ka" })).await?;
+        }
+
+        let mut operations: StreamMap<String, BoxStream<'static, Value>> = StreamMap::new();
+        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+        keep_alive.reset();
+        let expires = async move {
+            match expiry {
+                Some(at) => tokio::time::sleep(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(expires);
+        loop {
+            let step = tokio::select! {
+                message = source.next() => Step::Received(message),
+                Some((_, message)) = operations.next(), if !operations.is_empty() => Step::Emitted(message),
+                _ = keep_alive.tick(), if self.protocol == Protocol::Legacy => Step::KeepAlive,
+                () = &mut expires => Step::Expired,
+                () = &mut shutting_down => Step::ShuttingDown,
+            };
+            match step {
+                Step::Received(message) => match self.parse(message)? {
+                    None => return Ok(()),
+                    Some(Incoming::ConnectionInit { .. }) => {
+                        return Err(Closing::new(4429, "Too many initialisation requests"));
+                    }
+                    Some(Incoming::Ping { payload }) if self.protocol == Protocol::TransportWs => {
+                        let mut pong = json!({ "type": "pong" });
+                        if let Some(payload) = payload {
+                            pong["payload"] = payload;
+                        }
+                        send(sink, pong).await?;
+                    }
+                    Some(Incoming::Pong {}) if self.protocol == Protocol::TransportWs => {}
+                    Some(Incoming::Subscribe { id, payload })
+                        if self.protocol == Protocol::TransportWs =>
+                    {
+                        if operations.contains_key(&id) {
+                            return Err(Closing::new(
+                                4409,
+                                format!("Subscriber for {id} already exists"),
+                            ));
+                        }
+                        self.start(sink, &mut operations, id, payload, viewer, &config)
+                            .await?;
+                    }
+                    Some(Incoming::Start { id, payload }) if self.protocol == Protocol::Legacy => {
+                        // The legacy protocol restarts an operation whose id is reused.
+                        operations.remove(&id);
+                        self.start(sink, &mut operations, id, payload, viewer, &config)
+                            .await?;
+                    }
+                    Some(Incoming::Complete { id }) if self.protocol == Protocol::TransportWs => {
+                        operations.remove(&id);
+                    }
+                    Some(Incoming::Stop { id }) if self.protocol == Protocol::Legacy => {
+                        if operations.remove(&id).is_some() {
+                            send(sink, json!({ "type": "complete", "id": id })).await?;
+                        }
+                    }
+                    Some(Incoming::ConnectionTerminate {}) if self.protocol == Protocol::Legacy => {
+                        return Ok(());
+                    }
+                    Some(_) => return Err(Closing::new(4400, "Invalid message received")),
+                },
+                Step::Emitted(message) => send(sink, message).await?,
+                Step::KeepAlive => send(sink, json!({ "type": "ka" })).await?,
+                Step::Expired => {
+                    return Err(Closing::new(4403, "Forbidden: the token has expired"));
+                }
+                Step::ShuttingDown => {
+                    return Err(Closing::new(1001, "the server is shutting down"));
+                }
+            }
+        }
+    }
+
+    /// The next protocol message; `None` when the client has gone.
+    fn parse(
+        &self,
+        message: Option<Result<Message, axum::Error>>,
+    ) -> Result<Option<Incoming>, Closing> {
+        match message {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => Ok(None),
+            Some(Ok(Message::Text(text))) => serde_json::from_str(text.as_str())
+                .map(Some)
+                .map_err(|_| Closing::new(4400, "Invalid message received")),
+            // WebSocket pings are answered by the socket itself.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Some(Incoming::Pong {})),
+            Some(Ok(Message::Binary(_))) => Err(Closing::new(4400, "Invalid message received")),
+        }
+    }
+
+    /// Who the socket speaks for: the token of `connection_init`'s payload,
+    /// else of the upgrade's `Authorization` header, else nobody; with how
+    /// long until the token expires. 4403 for a token that does not verify.
+    fn authenticate(&self, payload: Option<Value>) -> Result<(Viewer, Option<Duration>), Closing> {
+        let from_payload = payload.as_ref().and_then(|payload| {
+            ["authorization", "Authorization", "token"]
+                .iter()
+                .find_map(|key| payload.get(key))
+        });
+        let token = match from_payload {
+            Some(Value::String(token)) => Some(token.clone()),
+            Some(Value::Null) | None => self.header_token.clone(),
+            Some(_) => return Err(Closing::new(4403, "Forbidden")),
+        };
+        let Some(token) = token else {
+            return Ok((Viewer::anonymous(), None));
+        };
+        let token = token.trim();
+        let token = token
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+            .map_or(token, |_| token[7..].trim());
+        let (user_id, expires_at) = self
+            .state
+            .tokens
+            .verify_expiring(token)
+            .map_err(|_| Closing::new(4403, "Forbidden"))?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let left = Duration::from_secs(expires_at.saturating_sub(now));
+        Ok((
+            Viewer {
+                user_id: Some(user_id),
+            },
+            Some(left),
+        ))
+    }
+
+    /// Starts operation `id`, or refuses it with an `error` past the limit.
+    async fn start(
+        &self,
+        sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
+        operations: &mut StreamMap<String, BoxStream<'static, Value>>,
+        id: String,
+        payload: Operation,
+        viewer: Viewer,
+        config: &crate::config::LiveConfig,
+    ) -> Result<(), Closing> {
+        if operations.len() >= config.max_subscriptions_per_socket {
+            let error = json!({
+                "message": format!(
+                    "this socket runs {} subscriptions already, the most it may; complete one first",
+                    config.max_subscriptions_per_socket
+                ),
+                "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" },
+            });
+            return send(sink, self.error_message(&id, vec![error])).await;
+        }
+        let stream = self.operation(id.clone(), payload, viewer);
+        operations.insert(id, stream);
+        Ok(())
+    }
+
+    /// The messages of operation `id`: its results, then `complete`; or one
+    /// `error` when it fails before it runs.
+    fn operation(
+        &self,
+        id: String,
+        payload: Operation,
+        viewer: Viewer,
+    ) -> BoxStream<'static, Value> {
+        let state = &self.state;
+        let mut request = async_graphql::Request::new(payload.query);
+        request.operation_name = payload.operation_name;
+        if let Some(variables) = payload.variables.filter(|v| !v.is_null()) {
+            request.variables = async_graphql::Variables::from_json(variables);
+        }
+        let checked = crate::app::without_nul(&request)
+            .map_err(|err| {
+                async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default())
+            })
+            .and_then(|()| crate::schema::parse(&state.schema, &request.query));
+        let document = match checked {
+            Ok(document) => document,
+            Err(error) => {
+                let message = self.error_message(&id, vec![server_error_json(&error)]);
+                return futures_util::stream::once(async move { message }).boxed();
+            }
+        };
+        let (loaders, batches) = Loaders::new(state.db.clone());
+        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(
+            &document,
+        ));
+        let operation_name = request.operation_name.clone();
+        let mut request = request.data(loaders).data(viewer).data(state.live.clone());
+        if let Some(client) = self.client {
+            request = request.data(client);
+        }
+        let responses = batches.run_stream(state.schema.execute_stream(request));
+        let schema = state.schema.clone();
+        let protocol = self.protocol;
+        let next_type = match protocol {
+            Protocol::TransportWs => "next",
+            Protocol::Legacy => "data",
+        };
+        let error_id = id.clone();
+        let complete_id = id.clone();
+        let mut first = true;
+        let results = responses
+            .map(move |mut response| {
+                crate::schema::code_request_errors(&schema, &mut response.errors);
+                crate::ordering::order_response(
+                    &mut response.data,
+                    &document,
+                    operation_name.as_deref(),
+                );
+                let refused = std::mem::take(&mut first)
+                    && response.data == async_graphql::Value::Null
+                    && !response.errors.is_empty()
+                    && response.errors.iter().all(|e| e.path.is_empty());
+                if refused {
+                    let errors = response.errors.iter().map(server_error_json).collect();
+                    (true, error_message(protocol, &error_id, errors))
+                } else {
+                    let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+                    (
+                        false,
+                        json!({ "type": next_type, "id": id, "payload": payload }),
+                    )
+                }
+            })
+            .boxed();
+        // An `error` ends the operation; otherwise `complete` follows the last result.
+        let complete = json!({ "type": "complete", "id": complete_id });
+        futures_util::stream::unfold(
+            (results, Some(complete)),
+            |(mut results, complete)| async move {
+                let complete = complete?;
+                match results.next().await {
+                    Some((true, message)) => Some((message, (results, None))),
+                    Some((false, message)) => Some((message, (results, Some(complete)))),
+                    None => Some((complete, (results, None))),
+                }
+            },
+        )
+        .boxed()
+    }
+
+    fn error_message(&self, id: &str, errors: Vec<Value>) -> Value {
+        error_message(self.protocol, id, errors)
+    }
+}
+
+/// An `error` message for operation `id`: the list of errors in
+/// graphql-transport-ws, the first error alone in the legacy protocol.
+fn error_message(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
+    let payload = match protocol {
+        Protocol::TransportWs => Value::Array(errors),
+        Protocol::Legacy => errors.into_iter().next().unwrap_or(Value::Null),
+    };
+    json!({ "type": "error", "id": id, "payload": payload })
+}
+
+/// A server error as JSON.
+fn server_error_json(error: &ServerError) -> Value {
+    serde_json::to_value(error).unwrap_or(Value::Null)
+}
+
+/// Sends one protocol message.
+async fn send(
+    sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
+    message: Value,
+) -> Result<(), Closing> {
+    sink.send(Message::Text(message.to_string().into()))
+        .await
+        // The client is gone: nothing to close.
+        .map_err(|_| Closing::new(1000, "gone"))
+}

@@ -1,0 +1,596 @@
+//! Subscriptions over the WebSocket transport on the real server: events
+//! reach subscribers resolved with their identity, filters hold, a
+//! rolled-back write emits nothing, `after` resumes without loss, and every
+//! close code of `graphql-transport-ws` is given where its specification says.
+
+use std::time::Duration;
+
+use api::config::{LiveConfig, ServerConfig};
+use folio_tests::socket::{Received, Socket};
+use folio_tests::{TestApp, TestDb};
+use serde_json::{Value, json};
+
+const POST_CREATED: &str = "subscription($author: ID, $after: String) {
+    postCreated(authorId: $author, after: $after) {
+        cursor
+        post { title author { username email } }
+    }
+}";
+
+const CREATE_POST: &str =
+    "mutation($title: String!) { createPost(input: { title: $title, body: \"text\" }) { id } }";
+
+/// Writes a post titled `title` as the holder of `token`.
+async fn create_post(app: &TestApp, token: &str, title: &str) {
+    let body = app
+        .graphql_as(Some(token), CREATE_POST, json!({ "title": title }))
+        .await;
+    assert!(body.get("errors").is_none(), "createPost failed: {body:#}");
+}
+
+/// The server with `live` settings on a fresh database.
+async fn app_with(live: LiveConfig) -> TestApp {
+    TestApp::spawn_on(
+        TestDb::new().await,
+        ServerConfig {
+            live,
+            jwt_secret: Some(SECRET.into()),
+            ..ServerConfig::default()
+        },
+    )
+    .await
+}
+
+const SECRET: &str = "a test secret of at least thirty-two bytes";
+
+/// Short polls, so that tests wait little on MariaDB and SQLite.
+fn quick() -> LiveConfig {
+    LiveConfig {
+        event_poll_ms: 20,
+        ..LiveConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_new_post_reaches_its_subscribers_resolved_as_each_of_them_may_see_it() {
+    let app = app_with(quick()).await;
+    let (alice, alice_id) = app.register("alice").await;
+    let (bob, _) = app.register("bobby").await;
+    let mut as_alice = Socket::connected(app.address, Some(&alice)).await;
+    let mut as_bob = Socket::connected(app.address, Some(&bob)).await;
+    let mut anonymous = Socket::connected(app.address, None).await;
+    as_alice.subscribe("1", POST_CREATED, json!({})).await;
+    as_bob
+        .subscribe("1", POST_CREATED, json!({ "author": alice_id }))
+        .await;
+    anonymous.subscribe("7", POST_CREATED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    create_post(&app, &alice, "Hello").await;
+    let seen = as_alice.next_payload("1").await;
+    let event = &seen["data"]["postCreated"];
+    assert_eq!(event["post"]["title"], "Hello");
+    assert_eq!(event["post"]["author"]["username"], "alice");
+    // Her own e-mail, to her only.
+    assert_eq!(event["post"]["author"]["email"], "alice@example.com");
+    assert!(event["cursor"].as_str().is_some_and(|c| !c.is_empty()));
+    let seen = as_bob.next_payload("1").await;
+    assert_eq!(seen["data"]["postCreated"]["post"]["title"], "Hello");
+    assert_eq!(
+        seen["data"]["postCreated"]["post"]["author"]["email"],
+        Value::Null
+    );
+    let seen = anonymous.next_payload("7").await;
+    assert_eq!(
+        seen["data"]["postCreated"]["post"]["author"]["email"],
+        Value::Null
+    );
+
+    // Bob follows Alice only: his own post does not reach him.
+    create_post(&app, &bob, "Bob's").await;
+    assert_eq!(
+        as_alice.next_payload("1").await["data"]["postCreated"]["post"]["title"],
+        "Bob's"
+    );
+    assert_eq!(
+        as_bob.next_within(Duration::from_millis(500)).await,
+        Received::Nothing
+    );
+
+    // `complete` ends the subscription: nothing more arrives.
+    as_alice
+        .send(json!({ "type": "complete", "id": "1" }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    create_post(&app, &alice, "After").await;
+    assert_eq!(
+        as_bob.next_payload("1").await["data"]["postCreated"]["post"]["title"],
+        "After"
+    );
+    assert_eq!(
+        as_alice.next_within(Duration::from_millis(500)).await,
+        Received::Nothing
+    );
+}
+
+#[tokio::test]
+async fn photos_reach_the_subscribers_of_their_owner_and_of_their_new_tags() {
+    let app = app_with(quick()).await;
+    let (alice, alice_id) = app.register("alice").await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket
+        .subscribe(
+            "created",
+            "subscription($owner: ID) { photoCreated(ownerId: $owner) { photo { filename owner { username } } } }",
+            json!({ "owner": alice_id }),
+        )
+        .await;
+    socket
+        .subscribe(
+            "tagged",
+            "subscription { photoTagged(tag: \" Sunset \") { photo { filename } tag { name } } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let body = app
+        .graphql_as(
+            Some(&alice),
+            "mutation { createPhoto(input: { filename: \"a.jpg\", tags: [\"sunset\", \"sea\"] }) { id } }",
+            json!({}),
+        )
+        .await;
+    let photo_id = body["data"]["createPhoto"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut seen = vec![socket.next().await, socket.next().await];
+    seen.sort_by_key(|r| format!("{r:?}"));
+    let Received::Message(created) = &seen[0] else {
+        panic!("{seen:?}")
+    };
+    let Received::Message(tagged) = &seen[1] else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(created["id"], "created");
+    assert_eq!(
+        created["payload"]["data"]["photoCreated"]["photo"]["owner"]["username"],
+        "alice"
+    );
+    assert_eq!(tagged["id"], "tagged");
+    assert_eq!(
+        tagged["payload"]["data"]["photoTagged"]["tag"]["name"],
+        "sunset"
+    );
+    assert_eq!(
+        tagged["payload"]["data"]["photoTagged"]["photo"]["filename"],
+        "a.jpg"
+    );
+
+    // Tagging again with a tag it has emits nothing; a new one does.
+    let tag =
+        "mutation($id: ID!, $tags: [String!]!) { tagPhoto(photoId: $id, tags: $tags) { id } }";
+    app.graphql_as(
+        Some(&alice),
+        tag,
+        json!({ "id": photo_id, "tags": ["sunset"] }),
+    )
+    .await;
+    assert_eq!(
+        socket.next_within(Duration::from_millis(500)).await,
+        Received::Nothing
+    );
+    app.graphql_as(
+        Some(&alice),
+        "mutation($id: ID!) { untagPhoto(photoId: $id, tags: [\"sunset\"]) { id } }",
+        json!({ "id": photo_id }),
+    )
+    .await;
+    app.graphql_as(
+        Some(&alice),
+        tag,
+        json!({ "id": photo_id, "tags": ["sunset"] }),
+    )
+    .await;
+    assert_eq!(
+        socket.next_payload("tagged").await["data"]["photoTagged"]["tag"]["name"],
+        "sunset"
+    );
+}
+
+/// Makes every insert of an event naming `author` fail, as a fault after
+/// the row of the change was written would.
+async fn refuse_events_of(db: &TestDb, author: i32) {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let pattern = format!("%\"authorId\":{author}}}%");
+    let statements: Vec<String> = match db.conn.get_database_backend() {
+        DbBackend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN NEW.payload LIKE '{pattern}' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )],
+        DbBackend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_events() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.payload LIKE '{pattern}' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events()".into(),
+        ],
+        _ => vec![format!(
+            "CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW BEGIN \
+             IF NEW.payload LIKE '{pattern}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF; END"
+        )],
+    };
+    for statement in statements {
+        db.conn.execute_unprepared(&statement).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_write_rolled_back_after_its_row_emits_nothing_and_keeps_nothing() {
+    let app = app_with(quick()).await;
+    let (alice, _) = app.register("alice").await;
+    let (bob, _) = app.register("bobby").await;
+    let bob_row = 2;
+    refuse_events_of(&app.db, bob_row).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let body = app
+        .graphql_as(Some(&bob), CREATE_POST, json!({ "title": "Never" }))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
+        "{body:#}"
+    );
+    create_post(&app, &alice, "Kept").await;
+    // The next event is Alice's: Bob's post was rolled back with its event.
+    assert_eq!(
+        socket.next_payload("1").await["data"]["postCreated"]["post"]["title"],
+        "Kept"
+    );
+    let titles = app
+        .data("{ posts(first: 10) { nodes { title } } }", json!({}))
+        .await;
+    assert_eq!(titles["posts"]["nodes"], json!([{ "title": "Kept" }]));
+}
+
+#[tokio::test]
+async fn after_a_cursor_the_missed_events_are_replayed_once_then_live_ones_follow() {
+    let app = app_with(quick()).await;
+    let (alice, _) = app.register("alice").await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    create_post(&app, &alice, "one").await;
+    let first = socket.next_payload("1").await;
+    let cursor = first["data"]["postCreated"]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(socket);
+
+    // Missed while away.
+    create_post(&app, &alice, "two").await;
+    create_post(&app, &alice, "three").await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket
+        .subscribe("again", POST_CREATED, json!({ "after": cursor }))
+        .await;
+    for title in ["two", "three"] {
+        assert_eq!(
+            socket.next_payload("again").await["data"]["postCreated"]["post"]["title"],
+            title
+        );
+    }
+    create_post(&app, &alice, "four").await;
+    assert_eq!(
+        socket.next_payload("again").await["data"]["postCreated"]["post"]["title"],
+        "four"
+    );
+    assert_eq!(
+        socket.next_within(Duration::from_millis(400)).await,
+        Received::Nothing
+    );
+
+    // A cursor that is not one is refused on its argument.
+    socket
+        .subscribe("bad", POST_CREATED, json!({ "after": "bm90IGEgY3Vyc29y" }))
+        .await;
+    let refused = socket.next_payload("bad").await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "after");
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_the_retention_is_refused() {
+    let app = app_with(LiveConfig {
+        event_retention_secs: 1,
+        ..quick()
+    })
+    .await;
+    let (alice, _) = app.register("alice").await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    create_post(&app, &alice, "old").await;
+    let cursor = socket.next_payload("1").await["data"]["postCreated"]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    create_post(&app, &alice, "also old").await;
+    socket.next_payload("1").await;
+    // Both are pruned once the retention has passed.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    socket
+        .subscribe("late", POST_CREATED, json!({ "after": cursor }))
+        .await;
+    let refused = socket.next_payload("late").await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused:#}"
+    );
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "after");
+}
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_ended_with_a_reason() {
+    let app = app_with(LiveConfig {
+        subscription_buffer: 2,
+        ..quick()
+    })
+    .await;
+    let author = folio_tests::fixtures::user(&app.db.conn, "carol")
+        .await
+        .unwrap();
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Ten events in one commit: the follower hands them over at once, faster
+    // than any subscriber takes them.
+    let mut changes = Vec::new();
+    for i in 0..10 {
+        let post = folio_tests::fixtures::post(&app.db.conn, &author, &format!("p{i}"))
+            .await
+            .unwrap();
+        changes.push(api::live::Change::PostCreated {
+            post_id: post.id,
+            author_id: author.id,
+        });
+    }
+    {
+        use sea_orm::TransactionTrait;
+        let txn = app.db.conn.begin().await.unwrap();
+        api::live::outbox::append(&txn, &changes).await.unwrap();
+        txn.commit().await.unwrap();
+    }
+    let mut last = Value::Null;
+    loop {
+        match socket.next().await {
+            Received::Message(message) if message["type"] == "next" => {
+                if message["payload"]["errors"].is_array() {
+                    last = message["payload"].clone();
+                }
+            }
+            Received::Message(message) if message["type"] == "complete" => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        last["errors"][0]["extensions"]["code"], "SUBSCRIBER_TOO_SLOW",
+        "{last:#}"
+    );
+}
+
+// The close codes, each where graphql-transport-ws says.
+
+#[tokio::test]
+async fn a_socket_that_does_not_initialise_in_time_is_closed_with_4408() {
+    let app = app_with(LiveConfig {
+        ws_init_timeout_secs: 1,
+        ..quick()
+    })
+    .await;
+    let mut socket = Socket::open(app.address, "graphql-transport-ws").await;
+    assert_eq!(socket.protocol.as_deref(), Some("graphql-transport-ws"));
+    let started = std::time::Instant::now();
+    assert_eq!(socket.close_code().await.0, 4408);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn subscribing_before_the_acknowledgement_is_closed_with_4401() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::open(app.address, "graphql-transport-ws").await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    assert_eq!(socket.close_code().await, (4401, "Unauthorized".into()));
+}
+
+#[tokio::test]
+async fn a_bad_or_expired_token_is_closed_with_4403_and_no_token_is_anonymous() {
+    let app = app_with(quick()).await;
+    for token in [
+        "not a token",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl",
+    ] {
+        let mut socket = Socket::open(app.address, "graphql-transport-ws").await;
+        socket
+            .send(json!({ "type": "connection_init", "payload": { "authorization": token } }))
+            .await;
+        assert_eq!(socket.close_code().await, (4403, "Forbidden".into()));
+    }
+    let expired = token_for(1, -10);
+    let mut socket = Socket::open(app.address, "graphql-transport-ws").await;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "token": expired } }))
+        .await;
+    assert_eq!(socket.close_code().await.0, 4403);
+    // No token at all: anonymous, acknowledged.
+    Socket::connected(app.address, None).await;
+}
+
+/// A token for user row `user` signed with [`SECRET`], expiring `seconds` from now.
+fn token_for(user: i32, seconds: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "sub": user.to_string(), "iat": now, "exp": now + seconds });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_socket_whose_token_expires_is_closed_at_the_expiry() {
+    let app = app_with(quick()).await;
+    app.register("alice").await;
+    let mut socket = Socket::connected(app.address, Some(&token_for(1, 2))).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    let started = std::time::Instant::now();
+    let (code, _) = socket.close_code().await;
+    assert_eq!(code, 4403);
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_subscription_id_is_closed_with_4409() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("same", POST_CREATED, json!({})).await;
+    socket.subscribe("same", POST_CREATED, json!({})).await;
+    assert_eq!(
+        socket.close_code().await,
+        (4409, "Subscriber for same already exists".into())
+    );
+}
+
+#[tokio::test]
+async fn malformed_messages_and_a_second_init_close_the_socket_with_their_codes() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.send_text("{ not json").await;
+    assert_eq!(socket.close_code().await.0, 4400);
+    let mut socket = Socket::connected(app.address, None).await;
+    socket
+        .send(json!({ "type": "start", "id": "1", "payload": { "query": "{ __typename }" } }))
+        .await;
+    assert_eq!(socket.close_code().await.0, 4400);
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(socket.close_code().await.0, 4429);
+    // Pings are answered with pongs, before and after the acknowledgement.
+    let mut socket = Socket::open(app.address, "graphql-transport-ws").await;
+    socket.send(json!({ "type": "ping" })).await;
+    assert_eq!(
+        socket.next().await,
+        Received::Message(json!({ "type": "pong" }))
+    );
+}
+
+#[tokio::test]
+async fn past_the_limits_a_subscription_gets_a_coded_error_and_a_socket_is_closed() {
+    let app = app_with(LiveConfig {
+        max_subscriptions_per_socket: 2,
+        max_sockets: 2,
+        ..quick()
+    })
+    .await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    socket.subscribe("2", POST_CREATED, json!({})).await;
+    socket.subscribe("3", POST_CREATED, json!({})).await;
+    let Received::Message(refused) = socket.next().await else {
+        panic!()
+    };
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["id"], "3");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "TOO_MANY_SUBSCRIPTIONS"
+    );
+    // A second socket is let in; a third is not.
+    let _second = Socket::connected(app.address, None).await;
+    let mut third = Socket::open(app.address, "graphql-transport-ws").await;
+    let (code, reason) = third.close_code().await;
+    assert_eq!(code, 1013);
+    assert!(reason.starts_with("TOO_MANY_SOCKETS"), "{reason}");
+    // Once one closes, its place is free again.
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Socket::connected(app.address, None).await;
+}
+
+#[tokio::test]
+async fn a_document_that_does_not_validate_gets_an_error_message_and_queries_run_once() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket
+        .subscribe("bad", "subscription { nothingHere }", json!({}))
+        .await;
+    let Received::Message(refused) = socket.next().await else {
+        panic!()
+    };
+    assert_eq!(refused["type"], "error");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    socket.subscribe("q", "{ __typename }", json!({})).await;
+    assert_eq!(
+        socket.next_payload("q").await,
+        json!({ "data": { "__typename": "Query" } })
+    );
+    assert_eq!(
+        socket.next().await,
+        Received::Message(json!({ "type": "complete", "id": "q" }))
+    );
+}
+
+#[tokio::test]
+async fn the_legacy_graphql_ws_protocol_is_spoken_too() {
+    let app = app_with(quick()).await;
+    let (alice, _) = app.register("alice").await;
+    let mut socket = Socket::open(app.address, "graphql-ws").await;
+    assert_eq!(socket.protocol.as_deref(), Some("graphql-ws"));
+    socket
+        .send(json!({ "type": "connection_init", "payload": {} }))
+        .await;
+    assert_eq!(
+        socket.next().await,
+        Received::Message(json!({ "type": "connection_ack" }))
+    );
+    assert_eq!(
+        socket.next().await,
+        Received::Message(json!({ "type": "ka" }))
+    );
+    socket
+        .send(json!({ "type": "start", "id": "1", "payload": { "query": POST_CREATED } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    create_post(&app, &alice, "Legacy").await;
+    loop {
+        let Received::Message(message) = socket.next().await else {
+            panic!()
+        };
+        if message["type"] == "ka" {
+            continue;
+        }
+        assert_eq!(message["type"], "data");
+        assert_eq!(
+            message["payload"]["data"]["postCreated"]["post"]["title"],
+            "Legacy"
+        );
+        break;
+    }
+    socket.send(json!({ "type": "stop", "id": "1" })).await;
+    assert_eq!(
+        socket.next().await,
+        Received::Message(json!({ "type": "complete", "id": "1" }))
+    );
+}

@@ -1,0 +1,148 @@
+//! [`Socket`]: a raw WebSocket client for the subscription transport, which
+//! speaks the protocol message by message so that tests can also break it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How long a test waits for a message it expects.
+pub const PATIENCE: Duration = Duration::from_secs(5);
+
+/// A WebSocket to `/graphql`.
+pub struct Socket {
+    stream: Stream,
+    /// The sub-protocol the server chose, if any.
+    pub protocol: Option<String>,
+}
+
+/// What came next on a socket.
+#[derive(Debug, PartialEq)]
+pub enum Received {
+    /// A protocol message.
+    Message(Value),
+    /// The server closed the socket with this code and reason.
+    Closed(u16, String),
+    /// Nothing within the time given.
+    Nothing,
+}
+
+impl Socket {
+    /// Opens a socket to `address` offering `protocols`.
+    pub async fn open(address: SocketAddr, protocols: &str) -> Socket {
+        let mut request = format!("ws://{address}/graphql")
+            .into_client_request()
+            .expect("a WebSocket URL");
+        if !protocols.is_empty() {
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_str(protocols).expect("a header value"),
+            );
+        }
+        let (stream, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("opening a WebSocket");
+        let protocol = response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Socket { stream, protocol }
+    }
+
+    /// A `graphql-transport-ws` socket, initialised with `token` (if any) and acknowledged.
+    pub async fn connected(address: SocketAddr, token: Option<&str>) -> Socket {
+        let mut socket = Socket::open(address, "graphql-transport-ws").await;
+        let payload = match token {
+            Some(token) => json!({ "authorization": format!("Bearer {token}") }),
+            None => json!({}),
+        };
+        socket
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        assert_eq!(
+            socket.next().await,
+            Received::Message(json!({ "type": "connection_ack" }))
+        );
+        socket
+    }
+
+    /// Sends one message.
+    pub async fn send(&mut self, message: Value) {
+        self.send_text(&message.to_string()).await;
+    }
+
+    /// Sends one text frame as it is.
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(Message::Text(text.into()))
+            .await
+            .expect("sending on the WebSocket");
+    }
+
+    /// Subscribes with `query` and `variables` under `id`.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({
+            "id": id,
+            "type": "subscribe",
+            "payload": { "query": query, "variables": variables },
+        }))
+        .await;
+    }
+
+    /// The next message or close, waiting at most [`PATIENCE`].
+    pub async fn next(&mut self) -> Received {
+        self.next_within(PATIENCE).await
+    }
+
+    /// The next message or close, waiting at most `patience`.
+    pub async fn next_within(&mut self, patience: Duration) -> Received {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let frame = match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return Received::Nothing,
+                Ok(frame) => frame,
+            };
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Received::Message(serde_json::from_str(&text).expect("a JSON message"));
+                }
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Received::Closed(frame.code.into(), frame.reason.to_string());
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                    return Received::Closed(1005, String::new());
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// The next message, which must be a `next` for `id`: its payload.
+    pub async fn next_payload(&mut self, id: &str) -> Value {
+        match self.next().await {
+            Received::Message(message) if message["type"] == "next" && message["id"] == id => {
+                message["payload"].clone()
+            }
+            other => panic!("expected a `next` for {id}, got {other:?}"),
+        }
+    }
+
+    /// The code and reason the server closes the socket with.
+    pub async fn close_code(&mut self) -> (u16, String) {
+        loop {
+            match self.next().await {
+                Received::Closed(code, reason) => return (code, reason),
+                Received::Message(message) if message["type"] == "ka" => continue,
+                other => panic!("expected the socket to close, got {other:?}"),
+            }
+        }
+    }
+}
