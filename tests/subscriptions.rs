@@ -594,3 +594,33 @@ async fn the_legacy_graphql_ws_protocol_is_spoken_too() {
         Received::Message(json!({ "type": "complete", "id": "1" }))
     );
 }
+
+#[tokio::test]
+async fn a_subscription_sent_over_http_is_told_where_subscriptions_run() {
+    let app = app_with(quick()).await;
+    let error = app
+        .error("subscription { postCreated { cursor } }", json!({}))
+        .await;
+    assert_eq!(error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert!(
+        error["message"].as_str().unwrap().contains("WebSocket"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_socket_without_a_known_sub_protocol_is_closed_with_4406() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::open(app.address, "").await;
+    assert_eq!(socket.protocol, None);
+    assert_eq!(socket.close_code().await.0, 4406);
+}
+
+#[tokio::test]
+async fn shutting_down_closes_every_socket_with_1001() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("1", POST_CREATED, json!({})).await;
+    drop(app);
+    assert_eq!(socket.close_code().await.0, 1001);
+}

@@ -147,6 +147,9 @@ pub fn code_request_errors(schema: &FolioSchema, errors: &mut [ServerError]) {
             .starts_with("The recursion depth of the query cannot be greater than")
         {
             "QUERY_TOO_DEEP"
+        } else if error.message == "Subscriptions are not supported on this transport." {
+            error.message = "Subscriptions run over a WebSocket on /graphql (the graphql-transport-ws protocol), not over HTTP.".into();
+            "GRAPHQL_VALIDATION_FAILED"
         } else {
             "GRAPHQL_VALIDATION_FAILED"
         };

@@ -2,13 +2,13 @@
 //! id and publishes each new event to the instance's subscribers, and that
 //! prunes events older than the retention.
 //!
-//! On PostgreSQL a listener on one dedicated connection wakes it on every
-//! commit of events (`LISTEN/NOTIFY`). When that connection breaks, the
-//! listener connects again and the follower reads everything after the last
-//! id it saw, so an event committed while nobody listened still arrives,
-//! once and in order. A slow poll runs beside it all the same, should a
-//! notification ever be lost. On MariaDB and SQLite the follower polls at
-//! the configured interval.
+//! On PostgreSQL a listener on one dedicated connection (outside the pool
+//! that requests use) wakes it on every commit of events (`LISTEN/NOTIFY`).
+//! When that connection breaks, the listener connects again and the
+//! follower reads everything after the last id it saw, so an event
+//! committed while nobody listened still arrives, once and in order. A slow
+//! poll runs beside it all the same, should a notification ever be lost. On
+//! MariaDB and SQLite the follower polls at the configured interval.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,19 +95,26 @@ async fn listen(
     wake: Arc<Notify>,
     closed: impl std::future::Future<Output = ()>,
 ) {
-    use sea_orm::sqlx::postgres::PgListener;
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 
+    // A pool of its own, of one connection opened as the request pool opens
+    // its: the listener holds its connection for good, and must not take
+    // one that requests wait for.
+    let options = db.get_postgres_connection_pool().connect_options();
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(RETRY * 5)
+        .connect_lazy_with(PgConnectOptions::clone(&options));
     let listening = async {
         loop {
-            let mut listener =
-                match PgListener::connect_with(db.get_postgres_connection_pool()).await {
-                    Ok(listener) => listener,
-                    Err(err) => {
-                        tracing::warn!("could not connect the event listener: {err}");
-                        tokio::time::sleep(RETRY).await;
-                        continue;
-                    }
-                };
+            let mut listener = match PgListener::connect_with(&own).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!("could not connect the event listener: {err}");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            };
             if let Err(err) = listener.listen(outbox::CHANNEL).await {
                 tracing::warn!("could not listen for events: {err}");
                 tokio::time::sleep(RETRY).await;
