@@ -624,3 +624,17 @@ async fn shutting_down_closes_every_socket_with_1001() {
     drop(app);
     assert_eq!(socket.close_code().await.0, 1001);
 }
+
+#[tokio::test]
+async fn a_legacy_socket_with_a_bad_token_gets_connection_error_then_4403() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::open(app.address, "graphql-ws").await;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer nope" } }))
+        .await;
+    let Received::Message(refusal) = socket.next().await else {
+        panic!("expected connection_error")
+    };
+    assert_eq!(refusal["type"], "connection_error");
+    assert_eq!(socket.close_code().await.0, 4403);
+}

@@ -15,6 +15,12 @@
 //! past the sockets the instance holds, a new socket is closed at once with
 //! 1013 (try again later). Shutdown closes every socket with 1001.
 //!
+//! Every socket is pinged each 15 s and let go after 60 s without a word
+//! (pongs count); a write that takes over 10 s (a client that stopped
+//! reading) closes the socket with 1008, so a stuck client holds neither
+//! memory nor a socket for long. A legacy socket refused for its token is
+//! sent `connection_error` before it is closed.
+//!
 //! Each operation runs as an HTTP request does: the same parse and limits,
 //! a fresh set of loaders (driven per event), the subscriber's identity.
 
@@ -42,8 +48,16 @@ const TRANSPORT_WS: &str = "graphql-transport-ws";
 /// `graphql-ws`, of the older subscriptions-transport-ws library.
 const LEGACY_WS: &str = "graphql-ws";
 
-/// How often a legacy socket is sent `ka` (keep-alive).
+/// How often a socket is sent a WebSocket ping (and a legacy socket `ka`).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How long a socket may stay silent, pongs included, before it is let go:
+/// its client has vanished without closing.
+const SILENCE: Duration = Duration::from_secs(60);
+
+/// How long one message may take to be written; a client that reads slower
+/// than that is let go (its events would otherwise wait in memory).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which protocol a socket speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +157,9 @@ enum Incoming {
         id: String,
     },
     ConnectionTerminate {},
+    /// A WebSocket ping or pong: proof of life, not a protocol message.
+    #[serde(skip)]
+    Heartbeat,
 }
 
 /// What a `subscribe` (or legacy `start`) asks to run.
@@ -188,12 +205,17 @@ impl Connection {
             Ok(()) => return,
             Err(closing) => closing,
         };
-        let _ = sink
-            .send(Message::Close(Some(CloseFrame {
-                code: closing.0,
-                reason: closing.1.into(),
-            })))
-            .await;
+        if self.protocol == Protocol::Legacy && closing.0 == 4403 {
+            // The legacy protocol's way of refusing a connection.
+            let refusal =
+                json!({ "type": "connection_error", "payload": { "message": closing.1 } });
+            let _ = send(&mut sink, refusal).await;
+        }
+        let close = Message::Close(Some(CloseFrame {
+            code: closing.0,
+            reason: closing.1.into(),
+        }));
+        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close)).await;
     }
 
     /// Runs the socket until it ends (`Ok`) or must be closed (`Err`).
@@ -220,6 +242,7 @@ impl Connection {
             };
             match self.parse(message)? {
                 None => return Ok(()),
+                Some(Incoming::Heartbeat) => {}
                 Some(Incoming::ConnectionInit { payload }) => break self.authenticate(payload)?,
                 Some(Incoming::Ping { .. }) if self.protocol == Protocol::TransportWs => {
                     send(sink, json!({ "type": "pong" })).await?;
@@ -242,6 +265,7 @@ impl Connection {
         let mut operations: StreamMap<String, BoxStream<'static, Value>> = StreamMap::new();
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.reset();
+        let mut heard = tokio::time::Instant::now();
         let expires = async move {
             match expiry {
                 Some(at) => tokio::time::sleep(at).await,
@@ -253,13 +277,17 @@ impl Connection {
             let step = tokio::select! {
                 message = source.next() => Step::Received(message),
                 Some((_, message)) = operations.next(), if !operations.is_empty() => Step::Emitted(message),
-                _ = keep_alive.tick(), if self.protocol == Protocol::Legacy => Step::KeepAlive,
+                _ = keep_alive.tick() => Step::KeepAlive,
                 () = &mut expires => Step::Expired,
                 () = &mut shutting_down => Step::ShuttingDown,
             };
+            if matches!(step, Step::Received(_)) {
+                heard = tokio::time::Instant::now();
+            }
             match step {
                 Step::Received(message) => match self.parse(message)? {
                     None => return Ok(()),
+                    Some(Incoming::Heartbeat) => {}
                     Some(Incoming::ConnectionInit { .. }) => {
                         return Err(Closing::new(4429, "Too many initialisation requests"));
                     }
@@ -303,7 +331,15 @@ impl Connection {
                     Some(_) => return Err(Closing::new(4400, "Invalid message received")),
                 },
                 Step::Emitted(message) => send(sink, message).await?,
-                Step::KeepAlive => send(sink, json!({ "type": "ka" })).await?,
+                Step::KeepAlive => {
+                    if heard.elapsed() > SILENCE {
+                        return Err(Closing::new(1001, "no answer to pings"));
+                    }
+                    timed(sink.send(Message::Ping(Default::default()))).await?;
+                    if self.protocol == Protocol::Legacy {
+                        send(sink, json!({ "type": "ka" })).await?;
+                    }
+                }
                 Step::Expired => {
                     return Err(Closing::new(4403, "Forbidden: the token has expired"));
                 }
@@ -325,7 +361,7 @@ impl Connection {
                 .map(Some)
                 .map_err(|_| Closing::new(4400, "Invalid message received")),
             // WebSocket pings are answered by the socket itself.
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Some(Incoming::Pong {})),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Some(Incoming::Heartbeat)),
             Some(Ok(Message::Binary(_))) => Err(Closing::new(4400, "Invalid message received")),
         }
     }
@@ -505,8 +541,20 @@ async fn send(
     sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
     message: Value,
 ) -> Result<(), Closing> {
-    sink.send(Message::Text(message.to_string().into()))
-        .await
+    timed(sink.send(Message::Text(message.to_string().into()))).await
+}
+
+/// A write to the socket, given at most [`SEND_TIMEOUT`].
+async fn timed(
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Closing> {
+    match tokio::time::timeout(SEND_TIMEOUT, write).await {
+        Ok(Ok(())) => Ok(()),
         // The client is gone: nothing to close.
-        .map_err(|_| Closing::new(1000, "gone"))
+        Ok(Err(_)) => Err(Closing::new(1000, "gone")),
+        Err(_) => Err(Closing::new(
+            1008,
+            "the client reads too slowly: the socket is closed",
+        )),
+    }
 }
