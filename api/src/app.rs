@@ -49,6 +49,8 @@ pub struct AppState {
     pub live: Arc<crate::live::Hub>,
     /// The largest message a client may send, on HTTP or a WebSocket.
     pub body_limit: usize,
+    /// How long `/readyz` waits for the database to answer.
+    pub acquire_timeout: Duration,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -548,7 +550,10 @@ async fn healthz() -> &'static str {
 
 /// The database answers and has every migration this binary knows, and no other.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.db.ping().await.is_err() {
+    // A frozen server accepts the connection and never answers: the probe
+    // gives it as long as a request waits for a connection.
+    let ping = tokio::time::timeout(state.acquire_timeout, state.db.ping()).await;
+    if !matches!(ping, Ok(Ok(()))) {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable");
     }
     // Read-only: a readiness probe must not create the bookkeeping table.

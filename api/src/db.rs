@@ -50,6 +50,25 @@ const SQLITE_LONGEST_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as 
 /// MySQL's (not MariaDB's) error for a system variable it does not have.
 const MYSQL_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 
+/// How long a request waits for a connection of `db`'s pool (the pool's
+/// acquire timeout, as [`connect`] set it).
+pub fn acquire_timeout(db: &DatabaseConnection) -> Duration {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => db
+            .get_postgres_connection_pool()
+            .options()
+            .get_acquire_timeout(),
+        sea_orm::DbBackend::MySql => db
+            .get_mysql_connection_pool()
+            .options()
+            .get_acquire_timeout(),
+        _ => db
+            .get_sqlite_connection_pool()
+            .options()
+            .get_acquire_timeout(),
+    }
+}
+
 /// Opens a pool on the configured database, each connection set up as the
 /// module's documentation describes.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {

@@ -41,6 +41,7 @@ impl Server {
             .with_context(|| format!("could not listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let live = crate::live::Hub::new(db.clone(), config.live.clone());
+        let acquire_timeout = crate::db::acquire_timeout(&db);
         let state = AppState {
             schema: crate::schema::build(
                 config.limits,
@@ -54,6 +55,7 @@ impl Server {
             tokens,
             live: live.clone(),
             body_limit: config.body_limit,
+            acquire_timeout,
         };
         let router = crate::app::router(state, config);
         Ok(Server {

@@ -206,6 +206,50 @@ impl PrivateServer {
         }
     }
 
+    /// Freezes the server (SIGSTOP to it and to every process it started):
+    /// it keeps its connections and accepts new ones, and answers nothing,
+    /// as a server stuck on a full disk or a hung storage volume would.
+    pub fn freeze(&self) {
+        for pid in self.processes() {
+            signal(pid, "STOP");
+        }
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        for pid in self.processes() {
+            signal(pid, "CONT");
+        }
+    }
+
+    /// The running server's process and its children (PostgreSQL's backends).
+    fn processes(&self) -> Vec<u32> {
+        let Some(pid) = self.pid else {
+            return Vec::new();
+        };
+        let parent_of = |child: u32| -> Option<u32> {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+            // After the command name (in parentheses): state, then the parent's pid.
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        let mut found = vec![pid];
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                if let Some(child) = entry.file_name().to_str().and_then(|n| n.parse().ok())
+                    && parent_of(child) == Some(pid)
+                {
+                    found.push(child);
+                }
+            }
+        }
+        found
+    }
+
     async fn wait_until_accepting(&self) {
         let deadline = Instant::now() + STARTUP;
         loop {
