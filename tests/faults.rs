@@ -157,7 +157,10 @@ async fn database_frozen_and_thawed(server: PrivateServer) {
     assert_eq!(readyz(&app).await, 503);
     let took = started.elapsed();
     let bound = Duration::from_secs(ACQUIRE_TIMEOUT_SECS) + SLACK;
-    assert!(took < bound, "/readyz answered after {took:?}, more than {bound:?}");
+    assert!(
+        took < bound,
+        "/readyz answered after {took:?}, more than {bound:?}"
+    );
     // The process itself is not held up.
     let started = Instant::now();
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
@@ -167,7 +170,10 @@ async fn database_frozen_and_thawed(server: PrivateServer) {
     server.thaw();
     let deadline = Instant::now() + Duration::from_secs(30);
     while readyz(&app).await != 200 {
-        assert!(Instant::now() < deadline, "Folio did not become ready again");
+        assert!(
+            Instant::now() < deadline,
+            "Folio did not become ready again"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(app.data(USER, json!({})).await["user"]["username"], "ada");

@@ -417,3 +417,61 @@ async fn concurrent_first_profile_writes_make_one_profile() {
     }
     assert_eq!(counts(&app).await[0], 1);
 }
+
+#[tokio::test]
+async fn a_comment_on_a_post_deleted_between_the_check_and_the_write_is_not_found() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let created = ok(
+        &app,
+        &token,
+        "mutation { createPost(input: { title: \"Soon gone\", body: \"b\" }) { id databaseId } }",
+        json!({}),
+    )
+    .await;
+    let post_id = created["createPost"]["id"].as_str().unwrap().to_owned();
+    let row = created["createPost"]["databaseId"].as_i64().unwrap();
+
+    // Another writer deletes the post and holds its transaction open: the
+    // mutation's check still sees the post, and its insert waits on the
+    // deleted row's lock until that writer commits.
+    let txn = app.db.conn.begin().await.unwrap();
+    txn.execute_unprepared(&format!("DELETE FROM posts WHERE id = {row}"))
+        .await
+        .unwrap();
+    app.db.reset_statement_count();
+    let comment = {
+        let app = &app;
+        let post_id = post_id.clone();
+        async move {
+            app.graphql_as(
+                Some(&token),
+                "mutation($id: ID!) { createComment(postId: $id, body: \"late\") { id } }",
+                json!({ "id": post_id }),
+            )
+            .await
+        }
+    };
+    let commit = async {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        txn.commit().await.unwrap();
+    };
+    let (body, ()) = tokio::join!(comment, commit);
+
+    assert_eq!(code(&body["errors"][0]), "NOT_FOUND", "{body:#}");
+    let tried_to_insert = app.db.statements().iter().any(|s| {
+        s.to_string().to_uppercase().contains("INSERT INTO") && s.to_string().contains("comments")
+    });
+    assert!(
+        tried_to_insert,
+        "the check, not the write, found the post gone"
+    );
+    assert_eq!(
+        entity::comment::Entity::find()
+            .count(&app.db.conn)
+            .await
+            .unwrap(),
+        0
+    );
+}
