@@ -330,3 +330,39 @@ async fn lists_are_costed_by_their_length() {
         .await;
     assert_eq!(found["nodes"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn counts_and_text_searches_are_costed_by_what_they_read() {
+    let app = TestApp::seeded(&data::small(2)).await;
+    app.db.reset_statement_count();
+    // Counting each of 100 users' posts reads all their posts, not a page:
+    // a count is costed as ten items, so this is over the limit...
+    let counts = "{ users(first: 100) { nodes { posts(first: 100) { totalCount } } } }";
+    let error = app.error(counts, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+    assert_eq!(app.db.statement_count(), 0, "refused before anything ran");
+    // ... while fewer counts are fine.
+    let few = "{ users(first: 10) { nodes { posts(first: 10) { totalCount } } } }";
+    assert_eq!(
+        app.data(few, json!({})).await["users"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A text search reads up to the whole list: it costs a full page more.
+    let config = ServerConfig {
+        limits: QueryLimits {
+            max_complexity: 60,
+            ..QueryLimits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let small = TestApp::spawn_on(TestDb::new().await, config).await;
+    let plain = "{ posts(first: 5) { nodes { title } } }";
+    small.data(plain, json!({})).await;
+    let search = "{ posts(first: 5, filter: { titleContains: \"a\" }) { nodes { title } } }";
+    let error = small.error(search, json!({})).await;
+    assert_eq!(code(&error), "QUERY_TOO_COMPLEX", "{error}");
+}

@@ -47,6 +47,7 @@ impl<N: OutputType> Connection<N> {
     }
 
     /// How many items the list holds in all, over every page (with the filter applied).
+    #[graphql(complexity = "crate::types::TOTAL_COUNT_COST")]
     async fn total_count(&self) -> i64 {
         self.total_count
     }
@@ -154,7 +155,7 @@ macro_rules! object_with_connections {
 
             $(
                 $(#[doc = $doc])*
-                #[graphql(complexity = "crate::types::connection_complexity(first, last, child_complexity)")]
+                #[graphql(complexity = "crate::types::connection_complexity(first, last, crate::types::filter_cost(&filter), child_complexity)")]
                 #[allow(clippy::too_many_arguments, reason = "one argument per GraphQL argument")]
                 async fn $field(
                     &self,

@@ -116,6 +116,26 @@ pub trait FilterInput: InputType {
     type Filter;
     /// The filter `input` asks for (none: everything).
     fn resolve(input: Option<Self>) -> ApiResult<Self::Filter>;
+
+    /// What this filter adds to its list's complexity beyond the page: a
+    /// filter the database cannot answer from an index (a text search)
+    /// reads up to the whole list, not one page of it.
+    fn cost(&self) -> usize {
+        0
+    }
+}
+
+/// The complexity of `totalCount`: counting reads every item of the list,
+/// not just the page, so it costs as much as ten items.
+pub(crate) const TOTAL_COUNT_COST: usize = 10;
+
+/// The complexity a text search adds to its list: as much as a full page,
+/// for the rows it reads that the page does not hold.
+pub(crate) const TEXT_SEARCH_COST: usize = crate::paging::MAX_PAGE_SIZE as usize;
+
+/// What `filter` adds to its list's complexity ([`FilterInput::cost`]).
+pub(crate) fn filter_cost<F: FilterInput>(filter: &Option<F>) -> usize {
+    filter.as_ref().map_or(0, FilterInput::cost)
 }
 
 /// The request's loaders. The HTTP handler attaches them to every request.
@@ -297,11 +317,19 @@ pub(crate) fn wants_total(ctx: &Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()
 }
 
-/// The complexity of a connection field: its page size times what is selected under it.
-pub(crate) fn connection_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+/// The complexity of a connection field: its page size times what is
+/// selected under it, plus what its filter costs beyond the page.
+pub(crate) fn connection_complexity(
+    first: Option<i32>,
+    last: Option<i32>,
+    filter_cost: usize,
+    child: usize,
+) -> usize {
     let size = first
         .or(last)
         .map(|n| usize::try_from(n).unwrap_or(0))
         .unwrap_or(crate::paging::DEFAULT_PAGE_SIZE as usize);
-    size.max(1).saturating_mul(child)
+    size.max(1)
+        .saturating_mul(child)
+        .saturating_add(filter_cost)
 }

@@ -54,6 +54,14 @@ impl FilterInput for PostFilterInput {
             created_after: input.created_after,
         })
     }
+
+    fn cost(&self) -> usize {
+        if self.title_contains.is_some() {
+            crate::types::TEXT_SEARCH_COST
+        } else {
+            0
+        }
+    }
 }
 
 order_by!(
