@@ -11,7 +11,8 @@
 #   typecheck  graphql-codegen over operations/, then tsc --noEmit
 #   subscribe  the graphql-ws client library: a new post reaches a signed-in
 #              and an anonymous subscriber, each as it may see it
-#   browser    GraphiQL in headless Chromium (screenshot: target/graphiql.png)
+#   browser    GraphiQL in headless Chromium, a query and a subscription
+#              (screenshot: target/graphiql.png)
 # Every step runs even if an earlier one failed; the last lines give one
 # result per step, and the exit status is non-zero if any failed.
 set -euo pipefail
