@@ -3,11 +3,15 @@
 //   node browser.mjs http://127.0.0.1:PORT
 //   FOLIO_URL=http://127.0.0.1:PORT node browser.mjs
 //
-// Opens /graphql as a browser does (GraphiQL), records every request the page
-// makes and fails if one goes anywhere but 127.0.0.1, puts a nested
-// photos → tags query into the editor, runs it with the run button, waits for
-// a tag name (known from asking the API directly) to appear in the result
-// pane, and saves a screenshot to target/graphiql.png under the repository
+// Opens /graphql as a browser does (GraphiQL), records every request and
+// WebSocket the page opens and fails if one goes anywhere but 127.0.0.1, puts
+// a nested photos → tags query into the editor, runs it with the run button,
+// and waits for a tag name (known from asking the API directly) to appear in
+// the result pane. Then it runs a postCreated subscription the same way, with
+// a user's token in GraphiQL's Headers tab, writes posts as that user over
+// HTTP, and waits for the result pane to show the last one's title and the
+// author's e-mail (which only a signed-in author sees: the token reached the
+// socket). It saves a screenshot to target/graphiql.png under the repository
 // root. Installs nothing: it drives the system's /usr/bin/chromium through
 // playwright-core.
 
@@ -35,6 +39,12 @@ if (new URL(origin).hostname !== ALLOWED_HOST) {
 }
 const graphqlUrl = `${origin}/graphql`;
 
+// GraphiQL's editors and result pane are CodeMirror 5 instances.
+const QUERY_EDITOR = '.graphiql-query-editor .CodeMirror';
+const RESULT_PANE = '.graphiql-response .CodeMirror';
+// The variables and headers editors share a place; the hidden one has `.hidden`.
+const SHOWN_TOOL_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror';
+
 const QUERY = `# browser.mjs: photos with their tags and owner
 query PhotosWithTags {
   photos(first: 5) {
@@ -51,6 +61,80 @@ query PhotosWithTags {
   }
 }
 `;
+
+const SUBSCRIPTION = `# browser.mjs: new posts, live
+subscription NewPosts {
+  postCreated {
+    post {
+      title
+      author {
+        email
+      }
+    }
+  }
+}
+`;
+/** How long the subscription may take to show a post, and how often one is written meanwhile. */
+const SUBSCRIPTION_DEADLINE_MS = 15_000;
+const POST_INTERVAL_MS = 250;
+
+/** Runs one operation over HTTP as `token`'s user; its data. */
+async function graphql(query, variables, token) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const body = await response.json();
+  if (body.errors?.length) throw new Error(`the API rejected an operation: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** Signs a fresh user up over HTTP: its token and e-mail address. */
+async function register() {
+  const username = `browser_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const email = `${username}@example.com`;
+  const data = await graphql(
+    'mutation ($input: RegisterInput!) { register(input: $input) { token } }',
+    { input: { username, email, password: 'browser-check-password' } },
+  );
+  return { token: data.register.token, email, stamp: username.slice('browser_'.length) };
+}
+
+/** Writes a post as `token`'s user over HTTP. */
+async function createPost(token, title) {
+  await graphql(
+    'mutation ($input: CreatePostInput!) { createPost(input: $input) { id } }',
+    { input: { title, body: 'Written by browser.mjs.' } },
+    token,
+  );
+}
+
+/** The text of the CodeMirror editor that `selector` finds. */
+function editorValue(page, selector) {
+  return page.evaluate((s) => document.querySelector(s).CodeMirror.getValue(), selector);
+}
+
+/** Puts `text` into the CodeMirror editor that `selector` finds, as typing would end. */
+async function setEditorValue(page, selector, text) {
+  const editor = page.locator(selector);
+  await editor.waitFor({ state: 'visible' });
+  await editor.click();
+  await page.evaluate(([s, t]) => document.querySelector(s).CodeMirror.setValue(t), [selector, text]);
+  const typed = await editorValue(page, selector);
+  if (typed !== text) throw new Error(`${selector} holds ${JSON.stringify(typed)}, not ${JSON.stringify(text)}`);
+}
+
+/**
+ * Waits until GraphiQL has parsed the query editor's text (it does so shortly
+ * after each change) and picked `name` as the operation to run. The run
+ * button sends the operation picked last, over the socket only if that one is
+ * a subscription: pressed too early, it sends the previous operation's name.
+ */
+async function waitForOperation(page, name) {
+  await page.waitForFunction(
+    ([s, n]) => document.querySelector(s)?.CodeMirror?.operationName === n,
+    [QUERY_EDITOR, name],
+  );
+}
 
 /** The tag names the API itself returns for QUERY: what the result pane must show. */
 async function expectedTagNames() {
@@ -82,6 +166,7 @@ const requests = [];
 const problems = [];
 const notes = [];
 let context;
+let page;
 try {
   // launchPersistentContext is how Playwright passes --user-data-dir (it
   // refuses that flag in `args`); the directory is fresh and removed below.
@@ -112,7 +197,13 @@ try {
     problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
   });
 
-  const page = context.pages()[0] ?? (await context.newPage());
+  page = context.pages()[0] ?? (await context.newPage());
+  // WebSockets are not requests to Playwright: the page's are listed apart.
+  page.on('websocket', (socket) => {
+    requests.push(`WebSocket ${socket.url()}`);
+    if (socket.url() !== graphqlUrl.replace(/^http/, 'ws')) problems.push(`WebSocket to ${socket.url()}, not the endpoint`);
+    socket.on('socketerror', (error) => problems.push(`WebSocket error: ${error}`));
+  });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
@@ -136,17 +227,8 @@ try {
   // GraphiQL 3's query editor is CodeMirror 5; its instance hangs off the
   // .CodeMirror element. Setting the value through it is what a user's typing
   // ends in, without auto-closed brackets getting in the way.
-  const editor = page.locator('.graphiql-query-editor .CodeMirror');
-  await editor.waitFor({ state: 'visible' });
-  await editor.click();
-  await page.evaluate((query) => {
-    const element = document.querySelector('.graphiql-query-editor .CodeMirror');
-    element.CodeMirror.setValue(query);
-  }, QUERY);
-  const typed = await page.evaluate(
-    () => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue(),
-  );
-  if (typed !== QUERY) throw new Error(`the query editor holds ${JSON.stringify(typed)}, not the query`);
+  await setEditorValue(page, QUERY_EDITOR, QUERY);
+  await waitForOperation(page, 'PhotosWithTags');
 
   const posts = page.waitForResponse(
     (r) => r.url() === graphqlUrl && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('PhotosWithTags'),
@@ -158,23 +240,67 @@ try {
   // The result pane is CodeMirror too and renders only its visible lines, so
   // read its whole value rather than the DOM text.
   await page.waitForFunction(
-    (tag) => {
-      const element = document.querySelector('.graphiql-response .CodeMirror');
-      return Boolean(element?.CodeMirror?.getValue().includes(`"${tag}"`));
-    },
-    expectedTag,
+    ([pane, tag]) => Boolean(document.querySelector(pane)?.CodeMirror?.getValue().includes(`"${tag}"`)),
+    [RESULT_PANE, expectedTag],
     { timeout: STEP_TIMEOUT_MS },
   );
-  const result = await page.evaluate(() => document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
-  const parsed = JSON.parse(result);
+  const parsed = JSON.parse(await editorValue(page, RESULT_PANE));
   if (parsed.errors) throw new Error(`GraphiQL shows errors: ${JSON.stringify(parsed.errors)}`);
   console.log(`GraphiQL shows ${parsed.data.photos.nodes.length} photos of ${parsed.data.photos.totalCount}, with tag "${expectedTag}"`);
+
+  // A subscription, signed in through the Headers tab.
+  const { token, email, stamp } = await register();
+  await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
+  await setEditorValue(page, SHOWN_TOOL_EDITOR, JSON.stringify({ authorization: `Bearer ${token}` }, null, 2));
+  await setEditorValue(page, QUERY_EDITOR, SUBSCRIPTION);
+  await waitForOperation(page, 'NewPosts');
+  const opened = page.waitForEvent('websocket', { timeout: 10_000 });
+  await page.locator('.graphiql-execute-button').click();
+  const socket = await opened;
+  console.log(`GraphiQL opened a WebSocket: ${socket.url()}`);
+
+  // The protocol has no "now listening" message: write posts until one shows
+  // in the result pane (a bounded loop, not a sleep), then one more, which
+  // must show next.
+  const deadline = Date.now() + SUBSCRIPTION_DEADLINE_MS;
+  const shows = (text) =>
+    page.evaluate(([pane, t]) => Boolean(document.querySelector(pane)?.CodeMirror?.getValue().includes(t)), [RESULT_PANE, text]);
+  let written = 0;
+  while (!(await shows(`"Listening ${stamp} #`))) {
+    if (Date.now() >= deadline) throw new Error(`no post showed in GraphiQL within ${SUBSCRIPTION_DEADLINE_MS} ms`);
+    written += 1;
+    await createPost(token, `Listening ${stamp} #${written}`);
+    await page.waitForTimeout(POST_INTERVAL_MS);
+  }
+  const title = `Seen live in GraphiQL ${stamp}`;
+  await createPost(token, title);
+  await page.waitForFunction(
+    ([pane, t]) => Boolean(document.querySelector(pane)?.CodeMirror?.getValue().includes(`"${t}"`)),
+    [RESULT_PANE, title],
+    { timeout: Math.max(deadline - Date.now(), 5_000) },
+  );
+  const event = JSON.parse(await editorValue(page, RESULT_PANE));
+  if (event.errors) throw new Error(`GraphiQL shows errors: ${JSON.stringify(event.errors)}`);
+  const shown = event.data.postCreated.post;
+  if (shown.title !== title) throw new Error(`GraphiQL shows "${shown.title}", not "${title}"`);
+  if (shown.author.email !== email) {
+    throw new Error(`GraphiQL shows the author's e-mail as ${JSON.stringify(shown.author.email)}, not ${email}: the token did not reach the socket`);
+  }
+  console.log(`GraphiQL shows the post "${title}" live (after ${written} earlier posts), with the author's e-mail`);
 
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath });
   console.log(`screenshot: ${screenshotPath}`);
 } catch (err) {
   problems.push(`failed: ${err?.stack ?? err}`);
+  // What the page showed when it failed, for whoever reads the log.
+  if (page) {
+    mkdirSync(dirname(screenshotPath), { recursive: true });
+    await page.screenshot({ path: screenshotPath }).then(
+      () => console.log(`screenshot of the failure: ${screenshotPath}`),
+      () => {},
+    );
+  }
 } finally {
   await context?.close().catch(() => {});
   rmSync(userDataDir, { recursive: true, force: true });

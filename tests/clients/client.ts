@@ -1,13 +1,16 @@
-// A small typed Folio client built on the generated documents. It is only
+// A small typed Folio client built on the generated documents: queries and
+// mutations over HTTP, subscriptions over a graphql-ws client. It is only
 // type-checked (`npm run typecheck`): if an operation in operations/ or the
 // schema changes shape, these functions stop compiling.
 import { print } from 'graphql';
+import type { Client } from 'graphql-ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   CreatePhotoDocument,
   DeletePhotoDocument,
   LoginDocument,
   PhotoFeedDocument,
+  PostCreatedDocument,
   RegisterDocument,
   TagPageDocument,
   TagPhotoDocument,
@@ -19,6 +22,8 @@ import type {
   CreatePhotoMutation,
   PhotoCardFragment,
   PhotoFeedQuery,
+  PostCreatedSubscription,
+  PostCreatedSubscriptionVariables,
   TagPageQuery,
   UserPageQuery,
 } from './generated/graphql';
@@ -162,4 +167,20 @@ export async function userPage(endpoint: string, username: string, first = 10): 
 /** A tag's page, or null for an unknown tag. */
 export async function tagPage(endpoint: string, name: string, first = 20): Promise<TagPageQuery['tag']> {
   return (await request(endpoint, TagPageDocument, { name, first })).tag;
+}
+
+/**
+ * New posts as they are written, by `authorId` or by anyone, over a graphql-ws
+ * client of `/graphql` (its `connectionParams` carry the token, if any). Ends
+ * with a FolioRequestError when the server reports errors.
+ */
+export async function* postsCreated(
+  client: Client,
+  variables: PostCreatedSubscriptionVariables,
+): AsyncGenerator<PostCreatedSubscription['postCreated']> {
+  const results = client.iterate<PostCreatedSubscription>({ query: print(PostCreatedDocument), variables });
+  for await (const result of results) {
+    if (result.errors?.length) throw new FolioRequestError(result.errors);
+    if (result.data) yield result.data.postCreated;
+  }
 }

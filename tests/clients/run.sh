@@ -5,11 +5,14 @@
 #
 # Installs Chromium from the distribution if /usr/bin/chromium is missing,
 # runs `npm ci` here, starts `folio serve --demo` on a scratch SQLite database
-# and a free port on 127.0.0.1, then runs four steps against it:
+# and a free port on 127.0.0.1, then runs five steps against it:
 #   audit      graphql-http's GraphQL-over-HTTP server audits (fails on a MUST)
 #   schema     graphql-js: introspection and schema.graphql print the same
 #   typecheck  graphql-codegen over operations/, then tsc --noEmit
-#   browser    GraphiQL in headless Chromium (screenshot: target/graphiql.png)
+#   subscribe  the graphql-ws client library: a new post reaches a signed-in
+#              and an anonymous subscriber, each as it may see it
+#   browser    GraphiQL in headless Chromium, a query and a subscription
+#              (screenshot: target/graphiql.png)
 # Every step runs even if an earlier one failed; the last lines give one
 # result per step, and the exit status is non-zero if any failed.
 set -euo pipefail
@@ -136,6 +139,7 @@ step() {
 step audit node audit.mjs "$BASE_URL/graphql"
 step schema node schema.mjs "$BASE_URL/graphql"
 step typecheck npm run --silent typecheck
+step subscribe node subscriptions.mjs "$BASE_URL/graphql"
 step browser node browser.mjs "$BASE_URL"
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then

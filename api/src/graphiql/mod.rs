@@ -1,11 +1,13 @@
 //! GraphiQL, served by Folio itself: the HTML page and the static assets it
-//! needs (GraphiQL's and React's browser builds, vendored in `assets/`, and
-//! `init.js`), embedded in the binary so that GraphiQL works offline and under
-//! a strict Content-Security-Policy. It deliberately does not read anything
-//! from the file system at runtime, does not link to any CDN, does not set up
-//! subscriptions over WebSocket (the fetcher only gets the HTTP endpoint), and
-//! does not decide where the page itself is mounted: the app's router calls
-//! [`page`] and merges [`router`].
+//! needs (GraphiQL's, React's and the `graphql-ws` client's browser builds,
+//! vendored in `assets/`, and `init.js`), embedded in the binary so that
+//! GraphiQL works offline and under a strict Content-Security-Policy. Queries
+//! and mutations go over HTTP to the endpoint; subscriptions go over a
+//! `graphql-transport-ws` WebSocket to the same endpoint (`ws:` or `wss:` as
+//! the page's own origin is `http:` or `https:`), set up by `init.js`. It
+//! deliberately does not read anything from the file system at runtime, does
+//! not link to any CDN, and does not decide where the page itself is mounted:
+//! the app's router calls [`page`] and merges [`router`].
 
 use axum::Router;
 use axum::extract::Path;
@@ -24,18 +26,31 @@ const GRAPHIQL_CSS: &str = "/graphiql/graphiql-3.9.0.min.css";
 const REACT_JS: &str = "/graphiql/react-18.3.1.production.min.js";
 /// Where ReactDOM 18.3.1's UMD production build is served.
 const REACT_DOM_JS: &str = "/graphiql/react-dom-18.3.1.production.min.js";
+/// Where the `graphql-ws` 6.4.2 client's UMD build is served: the global
+/// `graphqlWs` that `init.js` hands GraphiQL as its subscription client.
+const GRAPHQL_WS_JS: &str = "/graphiql/graphql-ws-6.4.2.min.js";
 /// Where the script that starts GraphiQL is served. It carries no version, so
 /// it is revalidated rather than cached for good.
 const INIT_JS: &str = "/graphiql/init.js";
 
 /// The URL paths of every asset that [`router`] serves and [`page`] loads.
-pub const ASSET_PATHS: &[&str] = &[GRAPHIQL_CSS, REACT_JS, REACT_DOM_JS, GRAPHIQL_JS, INIT_JS];
+pub const ASSET_PATHS: &[&str] = &[
+    GRAPHIQL_CSS,
+    REACT_JS,
+    REACT_DOM_JS,
+    GRAPHIQL_JS,
+    GRAPHQL_WS_JS,
+    INIT_JS,
+];
 
 /// The `Content-Security-Policy` of the GraphiQL page.
 ///
 /// Scripts come only from this server, and none is inline. GraphiQL's CSS
 /// embeds its fonts and images as `data:` URLs. `connect-src 'self'` covers
-/// the GraphQL endpoint (and same-origin `ws:`/`wss:` in current browsers).
+/// the GraphQL endpoint over HTTP and, as CSP Level 3 has it, its same-origin
+/// WebSocket: `ws:` from an `http:` page, `wss:` from an `https:` one
+/// (Chromium's, checked by `tests/clients/browser.mjs`, which runs a
+/// subscription in GraphiQL and fails on any CSP violation).
 /// Styles need `'unsafe-inline'`: the dialogs of GraphiQL (Radix's scroll
 /// lock) insert a `<style>` element, and CodeMirror's search and jump-to-line
 /// dialogs are HTML with `style` attributes. Inline styles cannot run code.
@@ -97,6 +112,12 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("assets/graphiql.min.js"),
     },
     Asset {
+        path: GRAPHQL_WS_JS,
+        content_type: JAVASCRIPT,
+        cache_control: CACHE_IMMUTABLE,
+        body: include_bytes!("assets/graphql-ws.min.js"),
+    },
+    Asset {
         path: INIT_JS,
         content_type: JAVASCRIPT,
         cache_control: CACHE_NO_CACHE,
@@ -149,6 +170,7 @@ pub fn page(endpoint: &str) -> Response {
 <script src=\"{REACT_JS}\" defer></script>
 <script src=\"{REACT_DOM_JS}\" defer></script>
 <script src=\"{GRAPHIQL_JS}\" defer></script>
+<script src=\"{GRAPHQL_WS_JS}\" defer></script>
 <script src=\"{INIT_JS}\" defer></script>
 </head>
 <body>
@@ -310,6 +332,8 @@ mod tests {
     async fn router_answers_404_for_unknown_files() -> TestResult {
         for path in [
             "/graphiql/graphiql.min.js",
+            "/graphiql/graphql-ws.min.js",
+            "/graphiql/LICENSE-graphql-ws",
             "/graphiql/index.umd.js.map",
             "/graphiql/LICENSE-react",
             "/graphiql/",
