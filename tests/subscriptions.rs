@@ -28,6 +28,23 @@ async fn create_post(app: &TestApp, token: &str, title: &str) {
     assert!(body.get("errors").is_none(), "createPost failed: {body:#}");
 }
 
+/// The title of the next post `socket` hears of on subscription `id`.
+async fn next_title(socket: &mut Socket, id: &str) -> String {
+    let payload = socket.next_payload(id).await;
+    payload["data"]["postCreated"]["post"]["title"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no post in {payload:#}"))
+        .to_owned()
+}
+
+/// Asserts that nothing arrives on `socket` for `millis` milliseconds.
+async fn assert_quiet(socket: &mut Socket, millis: u64) {
+    assert_eq!(
+        socket.next_within(Duration::from_millis(millis)).await,
+        Received::Nothing
+    );
+}
+
 /// The server with `live` settings on a fresh database.
 async fn app_with(live: LiveConfig) -> TestApp {
     TestApp::spawn_on(
@@ -88,14 +105,8 @@ async fn a_new_post_reaches_its_subscribers_resolved_as_each_of_them_may_see_it(
 
     // Bob follows Alice only: his own post does not reach him.
     create_post(&app, &bob, "Bob's").await;
-    assert_eq!(
-        as_alice.next_payload("1").await["data"]["postCreated"]["post"]["title"],
-        "Bob's"
-    );
-    assert_eq!(
-        as_bob.next_within(Duration::from_millis(500)).await,
-        Received::Nothing
-    );
+    assert_eq!(next_title(&mut as_alice, "1").await, "Bob's");
+    assert_quiet(&mut as_bob, 500).await;
 
     // `complete` ends the subscription: nothing more arrives.
     as_alice
@@ -103,14 +114,8 @@ async fn a_new_post_reaches_its_subscribers_resolved_as_each_of_them_may_see_it(
         .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     create_post(&app, &alice, "After").await;
-    assert_eq!(
-        as_bob.next_payload("1").await["data"]["postCreated"]["post"]["title"],
-        "After"
-    );
-    assert_eq!(
-        as_alice.next_within(Duration::from_millis(500)).await,
-        Received::Nothing
-    );
+    assert_eq!(next_title(&mut as_bob, "1").await, "After");
+    assert_quiet(&mut as_alice, 500).await;
 }
 
 #[tokio::test]
@@ -176,10 +181,7 @@ async fn photos_reach_the_subscribers_of_their_owner_and_of_their_new_tags() {
         json!({ "id": photo_id, "tags": ["sunset"] }),
     )
     .await;
-    assert_eq!(
-        socket.next_within(Duration::from_millis(500)).await,
-        Received::Nothing
-    );
+    assert_quiet(&mut socket, 500).await;
     app.graphql_as(
         Some(&alice),
         "mutation($id: ID!) { untagPhoto(photoId: $id, tags: [\"sunset\"]) { id } }",
@@ -246,10 +248,7 @@ async fn a_write_rolled_back_after_its_row_emits_nothing_and_keeps_nothing() {
     );
     create_post(&app, &alice, "Kept").await;
     // The next event is Alice's: Bob's post was rolled back with its event.
-    assert_eq!(
-        socket.next_payload("1").await["data"]["postCreated"]["post"]["title"],
-        "Kept"
-    );
+    assert_eq!(next_title(&mut socket, "1").await, "Kept");
     let titles = app
         .data("{ posts(first: 10) { nodes { title } } }", json!({}))
         .await;
@@ -279,20 +278,11 @@ async fn after_a_cursor_the_missed_events_are_replayed_once_then_live_ones_follo
         .subscribe("again", POST_CREATED, json!({ "after": cursor }))
         .await;
     for title in ["two", "three"] {
-        assert_eq!(
-            socket.next_payload("again").await["data"]["postCreated"]["post"]["title"],
-            title
-        );
+        assert_eq!(next_title(&mut socket, "again").await, title);
     }
     create_post(&app, &alice, "four").await;
-    assert_eq!(
-        socket.next_payload("again").await["data"]["postCreated"]["post"]["title"],
-        "four"
-    );
-    assert_eq!(
-        socket.next_within(Duration::from_millis(400)).await,
-        Received::Nothing
-    );
+    assert_eq!(next_title(&mut socket, "again").await, "four");
+    assert_quiet(&mut socket, 400).await;
 
     // A cursor that is not one is refused on its argument.
     socket

@@ -8,27 +8,22 @@
     reason = "a test should stop loudly at the first step that fails"
 )]
 
+mod support;
+
 use std::process::{Command, Stdio};
 
 use migration::MigratorTrait;
-use sea_orm::{ConnectionTrait, Database, DbBackend};
+use sea_orm::Database;
+use support::Scratch;
 
 #[tokio::test]
 async fn instances_started_together_migrate_once() {
-    let Some(server) = std::env::var("FOLIO_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty() && !url.starts_with("sqlite"))
-    else {
+    let on_a_server = std::env::var("FOLIO_TEST_DATABASE_URL")
+        .is_ok_and(|url| !url.is_empty() && !url.starts_with("sqlite"));
+    if !on_a_server {
         return;
-    };
-    let name = format!("folio_lock_{}", std::process::id());
-    let admin = Database::connect(&server).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&format!("/{name}"));
+    }
+    let database = Scratch::new("lock").await;
 
     let scratch = tempfile::tempdir().unwrap();
     let runs: Vec<_> = (0..4)
@@ -36,7 +31,7 @@ async fn instances_started_together_migrate_once() {
             Command::new(env!("CARGO_BIN_EXE_folio"))
                 .args(["migrate", "up"])
                 .current_dir(scratch.path())
-                .env("DATABASE_URL", url.as_str())
+                .env("DATABASE_URL", &database.url)
                 .env("RUST_LOG", "warn")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -50,21 +45,13 @@ async fn instances_started_together_migrate_once() {
         .map(|run| run.wait_with_output().unwrap())
         .collect();
 
-    let db = Database::connect(url.as_str()).await.unwrap();
+    let db = Database::connect(&database.url).await.unwrap();
     let applied = migration::Migrator::get_applied_migrations(&db)
         .await
         .unwrap()
         .len();
     db.close().await.unwrap();
-    let force = if admin.get_database_backend() == DbBackend::Postgres {
-        " WITH (FORCE)"
-    } else {
-        ""
-    };
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name}{force}"))
-        .await
-        .unwrap();
+    database.drop_database().await;
 
     for outcome in &outcomes {
         assert!(
