@@ -20,6 +20,7 @@ mod m20261123_000006_create_photo_tags;
 mod m20261123_000007_index_root_lists;
 mod m20261123_000008_create_comments;
 mod m20261123_000009_seek_indexes;
+mod m20261124_000011_photo_files;
 
 /// The ordered list of Folio's schema versions.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_index_root_lists::Migration),
             Box::new(m20261123_000008_create_comments::Migration),
             Box::new(m20261123_000009_seek_indexes::Migration),
+            Box::new(m20261124_000011_photo_files::Migration),
         ]
     }
 }

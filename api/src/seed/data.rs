@@ -272,6 +272,11 @@ impl Demo {
             owner_id: Set(owner_id),
             filename: Set(self.photo_filename(n)),
             caption: Set(caption),
+            width: NotSet,
+            height: NotSet,
+            byte_size: NotSet,
+            content_type: NotSet,
+            sha256: NotSet,
             created_at: Set(created_at),
             updated_at: Set(created_at),
         }
