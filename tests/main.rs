@@ -23,3 +23,4 @@ mod seed;
 mod server;
 mod statements;
 mod timeouts;
+mod uploads;

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
-use crate::config::{DatabaseConfig, ServerConfig};
+use crate::config::{DatabaseConfig, MediaConfig, ServerConfig, StorageConfig};
 use crate::logging::LogFormat;
 use crate::server::Server;
 
@@ -48,6 +48,10 @@ pub struct Cli {
 
 /// The subcommands of `folio`.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing the serve settings would buy nothing"
+)]
 pub enum Command {
     /// Apply pending migrations, then serve the GraphQL API.
     Serve(ServeArgs),
@@ -68,6 +72,32 @@ pub enum Command {
     },
     /// Fill an empty database with deterministic demo data.
     Seed(crate::seed::SeedOptions),
+    /// Look after the stored images.
+    Media {
+        /// Where the images are stored.
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// What to do.
+        #[command(subcommand)]
+        action: MediaAction,
+    },
+}
+
+/// The actions of `folio media`.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MediaAction {
+    /// Remove the stored objects no photo uses (left by a crash between
+    /// storing an upload and saving its photo, or by a failed removal), and
+    /// print their keys.
+    Gc {
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave objects written less than this many seconds ago: they may
+        /// belong to an upload whose photo is being saved right now.
+        #[arg(long, default_value_t = 3600)]
+        min_age_secs: u64,
+    },
 }
 
 /// The flags of `folio serve`.
@@ -128,7 +158,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             seed(&db, &options).await
         }
         Command::Serve(args) => serve(&cli.database, args).await,
+        Command::Media { storage, action } => {
+            let db = connect(&cli.database.for_administration()).await?;
+            media(&db, &storage, action, &mut std::io::stdout()).await
+        }
     }
+}
+
+/// Carries out one `folio media` action on the store `storage` names, with
+/// `db` saying which objects are used; writes what it did to `out`.
+pub async fn media(
+    db: &DatabaseConnection,
+    storage: &StorageConfig,
+    action: MediaAction,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let media = crate::media::Media::open(&MediaConfig {
+        storage: storage.clone(),
+        ..MediaConfig::default()
+    })?;
+    match action {
+        MediaAction::Gc {
+            dry_run,
+            min_age_secs,
+        } => {
+            let min_age = std::time::Duration::from_secs(min_age_secs);
+            let orphans = media.collect_garbage(db, min_age, dry_run).await?;
+            let verb = if dry_run { "would remove" } else { "removed" };
+            for key in &orphans {
+                writeln!(out, "{verb} {key}")?;
+            }
+            writeln!(out, "{verb} {} objects no photo uses", orphans.len())?;
+        }
+    }
+    Ok(())
 }
 
 async fn connect(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {

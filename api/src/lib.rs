@@ -12,6 +12,8 @@ pub mod filter;
 pub mod graphiql;
 pub mod loader;
 pub mod logging;
+pub mod media;
+pub mod multipart;
 pub mod mutation;
 pub mod node;
 pub mod ordering;

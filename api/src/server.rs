@@ -39,6 +39,9 @@ impl Server {
             .await
             .with_context(|| format!("could not listen on {}", config.bind))?;
         let address = listener.local_addr()?;
+        let media = Arc::new(
+            crate::media::Media::open(&config.media).context("could not open the media store")?,
+        );
         let state = AppState {
             schema: crate::schema::build(
                 config.limits,
@@ -47,9 +50,17 @@ impl Server {
                     config.sign_in_attempts_per_login,
                     config.sign_in_attempts_per_address,
                 ),
+                media.clone(),
             ),
             db,
             tokens,
+            media,
+            uploads: crate::multipart::UploadLimits {
+                file_bytes: config.media.max_upload_bytes,
+                files: config.media.max_upload_files,
+                part_bytes: config.body_limit as u64,
+                body_bytes: config.media.multipart_limit(config.body_limit) as u64,
+            },
         };
         let router = crate::app::router(state, config);
         Ok(Server {
