@@ -563,3 +563,56 @@ async fn media_gc_finds_a_planted_orphan_and_keeps_what_photos_use() {
         .unwrap();
     assert!(orphan.exists());
 }
+
+#[tokio::test]
+async fn uploads_work_the_same_on_an_s3_compatible_store() {
+    let Some(s3) = folio_tests::s3::S3Server::start().await else {
+        eprintln!(
+            "not run: set {} to a moto_server program",
+            folio_tests::s3::MOTO_SERVER
+        );
+        return;
+    };
+    let mut config = api::config::ServerConfig::default();
+    config.media.storage.url = s3.storage_url("media");
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+
+    let text = b"not an image".to_vec();
+    let (_, refused) = create_photo(&app, &token, "notes.jpg", text, &[]).await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT");
+    assert!(s3.keys().await.is_empty());
+
+    let upload = jpeg_with_orientation_and_gps(400, 300);
+    let (status, body) = create_photo(&app, &token, "beach.jpg", upload, &[]).await;
+    assert_eq!(status, 200, "{body:#}");
+    let photo = &body["data"]["createPhoto"];
+    let sha = photo["sha256"].as_str().unwrap();
+    let mut keys = s3.keys().await;
+    keys.sort();
+    let fan = &sha[..2];
+    assert_eq!(
+        keys,
+        [
+            format!("media/{fan}/{sha}/large.jpg"),
+            format!("media/{fan}/{sha}/original.jpg"),
+            format!("media/{fan}/{sha}/thumbnail.jpg"),
+        ]
+    );
+    let (status, _, thumbnail) = fetch(&app, photo["thumbnail"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(gps_latitude(&thumbnail), None);
+    let thumbnail = image::load_from_memory(&thumbnail).unwrap().to_rgb8();
+    assert_eq!(thumbnail.dimensions(), (240, 320));
+    assert!(thumbnail.get_pixel(120, 20)[0] > 150, "upright");
+    let (_, _, original) = fetch(&app, photo["original"].as_str().unwrap()).await;
+    assert_eq!(gps_latitude(&original), None);
+    assert_eq!(photo["byteSize"].as_u64(), Some(original.len() as u64));
+
+    let delete = "mutation($id: ID!) { deletePhoto(id: $id) { deletedId } }";
+    let body = app
+        .graphql_as(Some(&token), delete, json!({ "id": photo["id"] }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert!(s3.keys().await.is_empty());
+}

@@ -174,7 +174,10 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct StorageConfig {
     /// Where image objects are stored: `file://DIR`, a local directory
-    /// (relative to the working directory unless absolute), made when missing.
+    /// (relative to the working directory unless absolute), made when
+    /// missing; or `s3://BUCKET/PREFIX`, an S3-compatible bucket (endpoint,
+    /// region and credentials from the usual `AWS_*` variables, or as query
+    /// parameters: `?endpoint=…&region=…&allow_http=true`).
     #[arg(
         long = "storage-url",
         env = "FOLIO_STORAGE_URL",

@@ -1,6 +1,6 @@
 //! Opening the object store that `--storage-url` names: a local directory
-//! (`file://DIR`) or, later, an S3-compatible bucket. Nothing here knows
-//! what the objects are.
+//! (`file://DIR`) or an S3-compatible bucket (`s3://BUCKET/PREFIX`).
+//! Nothing here knows what the objects are.
 
 use std::sync::Arc;
 
@@ -11,8 +11,13 @@ use object_store::local::LocalFileSystem;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The URL's scheme is not one Folio stores to.
-    #[error("--storage-url must start with file:// (a local directory); got {0:?}")]
+    #[error(
+        "--storage-url must be file://DIR (a local directory) or s3://BUCKET/PREFIX; got {0:?}"
+    )]
     Unsupported(String),
+    /// A query parameter of an `s3://` URL is not one of the S3 settings.
+    #[error("unknown S3 setting {0:?} in --storage-url")]
+    UnknownSetting(String),
     /// The directory could not be made.
     #[error("could not create the media directory {path}: {source}")]
     Directory {
@@ -31,7 +36,35 @@ pub fn open(url: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
     if let Some(dir) = url.strip_prefix("file://") {
         return local(dir);
     }
-    Err(StorageError::Unsupported(url.to_owned()))
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "s3" && parsed.host_str().is_some() => s3(&parsed),
+        _ => Err(StorageError::Unsupported(url.to_owned())),
+    }
+}
+
+/// The bucket `s3://BUCKET/PREFIX` names, its objects under PREFIX. The
+/// endpoint, region and credentials come from the usual `AWS_*` variables
+/// (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, …); the URL's query
+/// parameters, named as object_store names them (`endpoint`, `region`,
+/// `allow_http`, …), override them.
+fn s3(url: &url::Url) -> Result<Arc<dyn ObjectStore>, StorageError> {
+    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+    let mut builder =
+        AmazonS3Builder::from_env().with_bucket_name(url.host_str().unwrap_or_default());
+    for (name, value) in url.query_pairs() {
+        let key: AmazonS3ConfigKey = name
+            .parse()
+            .map_err(|_| StorageError::UnknownSetting(name.to_string()))?;
+        builder = builder.with_config(key, value);
+    }
+    let store = builder.build()?;
+    let prefix = url.path().trim_matches('/');
+    if prefix.is_empty() {
+        return Ok(Arc::new(store));
+    }
+    Ok(Arc::new(object_store::prefix::PrefixStore::new(
+        store, prefix,
+    )))
 }
 
 /// The directory `dir` (made when missing), relative to the working
