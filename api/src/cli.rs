@@ -70,8 +70,16 @@ pub enum Command {
         #[arg(long, value_name = "PATH", conflicts_with = "out")]
         check: Option<std::path::PathBuf>,
     },
-    /// Fill an empty database with deterministic demo data.
-    Seed(crate::seed::SeedOptions),
+    /// Fill an empty database with deterministic demo data, its photos
+    /// showing a few generated images.
+    Seed {
+        /// How much data.
+        #[command(flatten)]
+        options: crate::seed::SeedOptions,
+        /// Where the demo images are stored.
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
     /// Look after the stored images.
     Media {
         /// Where the images are stored.
@@ -152,10 +160,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::unlock_migrations(&db).await?;
             done
         }
-        Command::Seed(options) => {
+        Command::Seed { options, storage } => {
             let db = connect(&cli.database.for_administration()).await?;
             migrate_up(&db).await?;
-            seed(&db, &options).await
+            let media = MediaConfig {
+                storage,
+                ..MediaConfig::default()
+            };
+            seed(&db, &options, &media).await
         }
         Command::Serve(args) => serve(&cli.database, args).await,
         Command::Media { storage, action } => {
@@ -244,10 +256,24 @@ fn schema(
 }
 
 /// `folio seed`: demo data into an empty database, with a progress line.
-async fn seed(db: &DatabaseConnection, options: &crate::seed::SeedOptions) -> anyhow::Result<()> {
+async fn seed(
+    db: &DatabaseConnection,
+    options: &crate::seed::SeedOptions,
+    media: &MediaConfig,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut progress = |line: &str| eprintln!("seed: {line}");
-    let report = crate::seed::seed(db, options, &mut progress).await?;
+    let media = crate::media::Media::open(media)?;
+    let images = crate::seed::images::store(&media)
+        .await
+        .map_err(|err| anyhow::anyhow!("could not store the demo images: {err}"))?;
+    progress(&format!("stored {} demo images", images.len()));
+    let seeded = crate::seed::seed_with_images(db, options, &images, &mut progress).await;
+    if seeded.is_err() {
+        let stored = images.iter().map(|i| (i.sha256.clone(), i.kind)).collect();
+        media.release(db, stored).await;
+    }
+    let report = seeded?;
     eprintln!("seed: done in {:.1?}: {report}", started.elapsed());
     Ok(())
 }
@@ -284,7 +310,7 @@ async fn prepare(database: &DatabaseConfig, args: &ServeArgs) -> anyhow::Result<
     if args.demo {
         use sea_orm::{EntityTrait, PaginatorTrait};
         if entity::prelude::User::find().count(&db).await? == 0 {
-            seed(&db, &crate::seed::SeedOptions::demo()).await?;
+            seed(&db, &crate::seed::SeedOptions::demo(), &args.server.media).await?;
         } else {
             tracing::info!("--demo: the database already has data; leaving it as it is");
         }

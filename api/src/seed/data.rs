@@ -254,8 +254,14 @@ impl Demo {
         )
     }
 
-    /// Photo `n`, published by the user whose id is `owner_id`.
-    pub fn photo(&self, n: u64, owner_id: i32) -> photo::ActiveModel {
+    /// Photo `n`, published by the user whose id is `owner_id`, showing
+    /// `image` when given.
+    pub fn photo(
+        &self,
+        n: u64,
+        owner_id: i32,
+        image: Option<&crate::media::Stored>,
+    ) -> photo::ActiveModel {
         let mut rng = rng(Stream::Photo, n);
         // Three photos in four have a caption.
         let caption = (n % 4 != 3).then(|| {
@@ -272,11 +278,11 @@ impl Demo {
             owner_id: Set(owner_id),
             filename: Set(self.photo_filename(n)),
             caption: Set(caption),
-            width: NotSet,
-            height: NotSet,
-            byte_size: NotSet,
-            content_type: NotSet,
-            sha256: NotSet,
+            width: Set(image.and_then(|i| i32::try_from(i.width).ok())),
+            height: Set(image.and_then(|i| i32::try_from(i.height).ok())),
+            byte_size: Set(image.and_then(|i| i64::try_from(i.byte_size).ok())),
+            content_type: Set(image.map(|i| i.kind.content_type().to_owned())),
+            sha256: Set(image.map(|i| i.sha256.clone())),
             created_at: Set(created_at),
             updated_at: Set(created_at),
         }
