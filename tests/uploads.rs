@@ -616,3 +616,65 @@ async fn uploads_work_the_same_on_an_s3_compatible_store() {
     assert!(body.get("errors").is_none(), "{body:#}");
     assert!(s3.keys().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_forged_upload_reference_is_refused() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    for forged in ["#__graphql_file__:7", "#__graphql_file__:x"] {
+        let body = app
+            .graphql_as(
+                Some(&token),
+                CREATE_PHOTO,
+                json!({ "input": { "file": forged } }),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+        let inline =
+            format!("mutation {{ createPhoto(input: {{ file: \"{forged}\" }}) {{ id }} }}");
+        let body = app.graphql_as(Some(&token), &inline, json!({})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    }
+    assert_eq!(photo_rows(&app).await, 0);
+}
+
+#[tokio::test]
+async fn more_files_than_allowed_is_413_and_leaves_nothing() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let names = ["0", "1", "2", "3", "4"];
+    let map: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|name| (name.to_string(), json!([format!("variables.files.{name}")])))
+        .collect();
+    let parts = names
+        .iter()
+        .map(|name| Part {
+            name,
+            filename: "x.jpg",
+            bytes: jpeg_with_orientation_and_gps(8, 8),
+        })
+        .collect();
+    let (status, body) = multipart(
+        &app,
+        Some(&token),
+        json!({ "query": CREATE_PHOTO, "variables": {
+            "input": { "file": null }, "files": [null, null, null, null, null],
+        } }),
+        Value::Object(map),
+        parts,
+        true,
+    )
+    .await;
+    assert_eq!(status, 413, "{body:#}");
+    assert_eq!(code(&body), "PAYLOAD_TOO_LARGE");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 4 files"),
+        "{body:#}"
+    );
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}

@@ -1,6 +1,6 @@
 //! Photos: publishing, changing, tagging and deleting the signed-in user's photos.
 
-use async_graphql::{Context, ID, InputObject, Object, Upload};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::{limits, photo};
 use sea_orm::Set;
 
@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::media::{Kind, Stored};
 use crate::node::NodeType;
 use crate::types::Photo;
+use crate::types::upload::Upload;
 use crate::{validate, write};
 
 /// A new photo: give either `file` or `filename`.
@@ -60,7 +61,7 @@ impl PhotoMutation {
                 None,
             ),
             (None, Some(file)) => {
-                let file = file.value(ctx).map_err(|err| upload_lost(&err)).gql()?;
+                let file = file.file(ctx, "input.file").gql()?;
                 (
                     uploaded_name("input.file", &file.filename).gql()?,
                     Some(file),
@@ -110,7 +111,7 @@ impl PhotoMutation {
         #[graphql(desc = "The photo's global id.")] id: ID,
         #[graphql(desc = "The new image (GraphQL multipart request spec).")] file: Upload,
     ) -> ApiResult<Photo> {
-        let file = file.value(ctx).map_err(|err| upload_lost(&err)).gql()?;
+        let file = file.file(ctx, "file").gql()?;
         let filename = uploaded_name("file", &file.filename).gql()?;
         let found = owned::<photo::Entity>(ctx, &id, NodeType::Photo, "id", |p| p.owner_id).await?;
         let old = image_of(&found);
@@ -238,11 +239,6 @@ fn uploaded_name(field: &str, name: &str) -> Result<String, ApiError> {
             ),
         )
     })
-}
-
-/// An upload the request named but did not carry (a broken spool file).
-fn upload_lost(err: &std::io::Error) -> ApiError {
-    ApiError::Internal(format!("could not open an uploaded file: {err}"))
 }
 
 /// The bytes of an upload, read off the async threads.
