@@ -678,3 +678,27 @@ async fn more_files_than_allowed_is_413_and_leaves_nothing() {
     assert_eq!(photo_rows(&app).await, 0);
     assert!(stored_objects(&app).is_empty());
 }
+
+#[tokio::test]
+async fn an_upload_without_a_valid_token_is_refused_before_it_is_read() {
+    let app = TestApp::spawn().await;
+    for token in [None, Some("not-a-token")] {
+        let (status, body) = multipart(
+            &app,
+            token,
+            json!({ "query": CREATE_PHOTO, "variables": { "input": { "file": null } } }),
+            json!({ "0": ["variables.input.file"] }),
+            vec![Part {
+                name: "0",
+                filename: "x.jpg",
+                bytes: jpeg_with_orientation_and_gps(8, 8),
+            }],
+            true,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{body:#}");
+    }
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}

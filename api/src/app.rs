@@ -452,6 +452,20 @@ async fn graphql_multipart(
     client: Option<ClientAddress>,
     body: axum::body::Body,
 ) -> Response {
+    // Every mutation that takes a file needs a signed-in user: anyone else
+    // is refused before the files are read, not after they were spooled.
+    let refusal = match viewer(state, headers) {
+        Ok(Viewer { user_id: Some(_) }) => None,
+        Ok(_) => Some(crate::error::ApiError::Unauthenticated(
+            "sign in to upload: send Authorization: Bearer <token>".into(),
+        )),
+        Err(err) => Some(err),
+    };
+    if let Some(err) = refusal {
+        let error =
+            async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
+        return respond(headers, async_graphql::Response::from_errors(vec![error]));
+    }
     let received = match crate::multipart::read(headers, body, state.uploads).await {
         Ok(received) => received,
         Err(refusal) => return refusal.into_response(),
