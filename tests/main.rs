@@ -24,3 +24,4 @@ mod server;
 mod statements;
 mod subscriptions;
 mod timeouts;
+mod uploads;

@@ -45,3 +45,44 @@ async fn seeding_refuses_a_database_with_data_and_writes_nothing() {
         assert_eq!(users + tags, 1, "{existing}: nothing added");
     }
 }
+
+#[tokio::test]
+async fn demo_photos_show_generated_images_the_server_serves() {
+    let app = folio_tests::TestApp::spawn().await;
+    let media = api::media::Media::open(&api::config::MediaConfig {
+        storage: api::config::StorageConfig {
+            url: format!("file://{}", app.media.path().display()),
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let images = api::seed::images::store(&media).await.unwrap();
+    assert_eq!(images.len(), api::seed::images::DEMO_IMAGES);
+    api::seed::seed_with_images(&app.db.conn, &data::small(2), &images, &mut |_| {})
+        .await
+        .unwrap();
+    let photos = app
+        .data(
+            "{ photos(first: 20) { totalCount nodes { width height contentType url(size: THUMBNAIL) } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let nodes = photos["photos"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 6);
+    for node in nodes {
+        assert_eq!(node["contentType"], "image/jpeg");
+        assert_eq!(
+            (node["width"].as_u64(), node["height"].as_u64()),
+            (Some(640), Some(427))
+        );
+        let response = app
+            .client
+            .get(app.url(node["url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let thumbnail = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!((thumbnail.width(), thumbnail.height()), (320, 214));
+    }
+}

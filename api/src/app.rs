@@ -25,7 +25,6 @@ use mime::Mime;
 use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -51,6 +50,10 @@ pub struct AppState {
     pub body_limit: usize,
     /// How long `/readyz` waits for the database to answer.
     pub acquire_timeout: Duration,
+    /// Where uploaded images are kept and how they are processed.
+    pub media: Arc<crate::media::Media>,
+    /// What one multipart (upload) request may carry.
+    pub uploads: crate::multipart::UploadLimits,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -72,9 +75,16 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         // Browsers ask for it on every GraphiQL visit; there is no icon to serve.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::graphiql::router())
+        .merge(crate::media::http::router(state.media.clone()))
+        .layer(axum::middleware::map_request_with_state(
+            BodyLimits {
+                ordinary: config.body_limit,
+                multipart: config.media.multipart_limit(config.body_limit),
+            },
+            limit_body,
+        ))
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_secs),
@@ -85,6 +95,37 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(checked_request_id))
+}
+
+/// The largest request bodies: uploads get a limit of their own.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    /// Every body but a multipart one (`--body-limit`).
+    ordinary: usize,
+    /// A multipart (upload) body.
+    multipart: usize,
+}
+
+/// Holds a body to its limit, as tower-http's `RequestBodyLimitLayer` does
+/// (413 when the declared length is over it; a body sent in chunks fails
+/// to read past it), with the larger limit for a multipart upload.
+async fn limit_body(
+    State(limits): State<BodyLimits>,
+    request: Request,
+) -> Result<Request, StatusCode> {
+    let limit = if crate::multipart::is_multipart(request.headers()) {
+        limits.multipart
+    } else {
+        limits.ordinary
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    Ok(request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit))))
 }
 
 /// The longest `x-request-id` a client may choose.
@@ -147,7 +188,7 @@ async fn coded_refusal(response: Response) -> Response {
 
 /// Whether reading a body failed because it went past the body limit (a
 /// body sent in chunks has no length to refuse it by up front).
-fn over_the_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn over_the_limit(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(error) = next {
         if error.is::<http_body_util::LengthLimitError>() {
@@ -179,7 +220,12 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static(crate::multipart::PREFLIGHT_HEADERS[0]),
+            HeaderName::from_static(crate::multipart::PREFLIGHT_HEADERS[1]),
+        ])
 }
 
 /// Runs one GraphQL request, whose document the handler parsed once
@@ -368,10 +414,13 @@ fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, crate::error:
 async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
     let client = request.extensions().get::<ClientAddress>().copied();
+    if crate::multipart::is_multipart(&headers) {
+        return graphql_multipart(&state, &headers, client, request.into_body()).await;
+    }
     if !is_json(&headers) {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as Content-Type: application/json",
+            "send the request as Content-Type: application/json (or multipart/form-data to upload files)",
         )
             .into_response();
     }
@@ -395,27 +444,74 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             return (StatusCode::BAD_REQUEST, message).into_response();
         }
     };
+    let request = match graphql_request(body) {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
+    let document = crate::schema::parse(&state.schema, &request.query);
+    execute(&state, &headers, client, request, document).await
+}
+
+/// A multipart POST (the GraphQL multipart request spec): read within the
+/// upload limits, its files put where `map` says, then run as any request.
+async fn graphql_multipart(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<ClientAddress>,
+    body: axum::body::Body,
+) -> Response {
+    // Every mutation that takes a file needs a signed-in user: anyone else
+    // is refused before the files are read, not after they were spooled.
+    let refusal = match viewer(state, headers) {
+        Ok(Viewer { user_id: Some(_) }) => None,
+        Ok(_) => Some(crate::error::ApiError::Unauthenticated(
+            "sign in to upload: send Authorization: Bearer <token>".into(),
+        )),
+        Err(err) => Some(err),
+    };
+    if let Some(err) = refusal {
+        let error =
+            async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
+        return respond(headers, async_graphql::Response::from_errors(vec![error]));
+    }
+    let received = match crate::multipart::read(headers, body, state.uploads).await {
+        Ok(received) => received,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut request = match graphql_request(received.operations) {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
+    for (path, file) in received.files {
+        request.set_upload(&path, file);
+    }
+    let document = crate::schema::parse(&state.schema, &request.query);
+    execute(state, headers, client, request, document).await
+}
+
+/// The GraphQL request a POSTed JSON body holds, or the 400 that says why
+/// it is none.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, made once per refused request"
+)]
+fn graphql_request(body: serde_json::Value) -> Result<async_graphql::Request, Response> {
     if let Some((parameter, message)) = misshapen(&body) {
         let body = serde_json::json!({ "errors": [{
             "message": message,
             "extensions": { "code": "BAD_USER_INPUT", "field": parameter },
         }] });
-        return (
+        return Err((
             StatusCode::BAD_REQUEST,
             [(header::CONTENT_TYPE, mime::APPLICATION_JSON.essence_str())],
             body.to_string(),
         )
-            .into_response();
+            .into_response());
     }
-    let request: async_graphql::Request = match serde_json::from_value(body) {
-        Ok(request) => request,
-        Err(err) => {
-            let message = format!("the body is not a GraphQL request in JSON: {err}");
-            return (StatusCode::BAD_REQUEST, message).into_response();
-        }
-    };
-    let document = crate::schema::parse(&state.schema, &request.query);
-    execute(&state, &headers, client, request, document).await
+    serde_json::from_value(body).map_err(|err| {
+        let message = format!("the body is not a GraphQL request in JSON: {err}");
+        (StatusCode::BAD_REQUEST, message).into_response()
+    })
 }
 
 /// The parameter of a POSTed request that has the wrong JSON type, and

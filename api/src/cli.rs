@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
-use crate::config::{DatabaseConfig, ServerConfig};
+use crate::config::{DatabaseConfig, MediaConfig, ServerConfig, StorageConfig};
 use crate::logging::LogFormat;
 use crate::server::Server;
 
@@ -48,6 +48,10 @@ pub struct Cli {
 
 /// The subcommands of `folio`.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing the serve settings would buy nothing"
+)]
 pub enum Command {
     /// Apply pending migrations, then serve the GraphQL API.
     Serve(ServeArgs),
@@ -66,8 +70,42 @@ pub enum Command {
         #[arg(long, value_name = "PATH", conflicts_with = "out")]
         check: Option<std::path::PathBuf>,
     },
-    /// Fill an empty database with deterministic demo data.
-    Seed(crate::seed::SeedOptions),
+    /// Fill an empty database with deterministic demo data, its photos
+    /// showing a few generated images.
+    Seed {
+        /// How much data.
+        #[command(flatten)]
+        options: crate::seed::SeedOptions,
+        /// Where the demo images are stored.
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
+    /// Look after the stored images.
+    Media {
+        /// Where the images are stored.
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// What to do.
+        #[command(subcommand)]
+        action: MediaAction,
+    },
+}
+
+/// The actions of `folio media`.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MediaAction {
+    /// Remove the stored objects no photo uses (left by a crash between
+    /// storing an upload and saving its photo, or by a failed removal), and
+    /// print their keys.
+    Gc {
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave objects written less than this many seconds ago: they may
+        /// belong to an upload whose photo is being saved right now.
+        #[arg(long, default_value_t = 3600)]
+        min_age_secs: u64,
+    },
 }
 
 /// The flags of `folio serve`.
@@ -122,13 +160,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::unlock_migrations(&db).await?;
             done
         }
-        Command::Seed(options) => {
+        Command::Seed { options, storage } => {
             let db = connect(&cli.database.for_administration()).await?;
             migrate_up(&db).await?;
-            seed(&db, &options).await
+            let media = MediaConfig {
+                storage,
+                ..MediaConfig::default()
+            };
+            seed(&db, &options, &media).await
         }
         Command::Serve(args) => serve(&cli.database, args).await,
+        Command::Media { storage, action } => {
+            let db = connect(&cli.database.for_administration()).await?;
+            media(&db, &storage, action, &mut std::io::stdout()).await
+        }
     }
+}
+
+/// Carries out one `folio media` action on the store `storage` names, with
+/// `db` saying which objects are used; writes what it did to `out`.
+pub async fn media(
+    db: &DatabaseConnection,
+    storage: &StorageConfig,
+    action: MediaAction,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let media = crate::media::Media::open(&MediaConfig {
+        storage: storage.clone(),
+        ..MediaConfig::default()
+    })?;
+    match action {
+        MediaAction::Gc {
+            dry_run,
+            min_age_secs,
+        } => {
+            let min_age = std::time::Duration::from_secs(min_age_secs);
+            let orphans = media.collect_garbage(db, min_age, dry_run).await?;
+            let verb = if dry_run { "would remove" } else { "removed" };
+            for key in &orphans {
+                writeln!(out, "{verb} {key}")?;
+            }
+            writeln!(out, "{verb} {} objects no photo uses", orphans.len())?;
+        }
+    }
+    Ok(())
 }
 
 async fn connect(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {
@@ -181,10 +256,24 @@ fn schema(
 }
 
 /// `folio seed`: demo data into an empty database, with a progress line.
-async fn seed(db: &DatabaseConnection, options: &crate::seed::SeedOptions) -> anyhow::Result<()> {
+async fn seed(
+    db: &DatabaseConnection,
+    options: &crate::seed::SeedOptions,
+    media: &MediaConfig,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut progress = |line: &str| eprintln!("seed: {line}");
-    let report = crate::seed::seed(db, options, &mut progress).await?;
+    let media = crate::media::Media::open(media)?;
+    let images = crate::seed::images::store(&media)
+        .await
+        .map_err(|err| anyhow::anyhow!("could not store the demo images: {err}"))?;
+    progress(&format!("stored {} demo images", images.len()));
+    let seeded = crate::seed::seed_with_images(db, options, &images, &mut progress).await;
+    if seeded.is_err() {
+        let stored = images.iter().map(|i| (i.sha256.clone(), i.kind)).collect();
+        media.release(db, stored).await;
+    }
+    let report = seeded?;
     eprintln!("seed: done in {:.1?}: {report}", started.elapsed());
     Ok(())
 }
@@ -221,7 +310,7 @@ async fn prepare(database: &DatabaseConfig, args: &ServeArgs) -> anyhow::Result<
     if args.demo {
         use sea_orm::{EntityTrait, PaginatorTrait};
         if entity::prelude::User::find().count(&db).await? == 0 {
-            seed(&db, &crate::seed::SeedOptions::demo()).await?;
+            seed(&db, &crate::seed::SeedOptions::demo(), &args.server.media).await?;
         } else {
             tracing::info!("--demo: the database already has data; leaving it as it is");
         }

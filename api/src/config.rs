@@ -168,6 +168,10 @@ pub struct ServerConfig {
     /// Subscriptions: their sockets, their limits and the outbox.
     #[command(flatten)]
     pub live: LiveConfig,
+
+    /// Where uploaded images are stored and how they are checked and resized.
+    #[command(flatten)]
+    pub media: MediaConfig,
 }
 
 /// Subscriptions: the WebSocket transport's limits and how events travel.
@@ -206,6 +210,74 @@ pub struct LiveConfig {
     pub subscription_buffer: usize,
 }
 
+/// Where uploaded images are stored (shared by `folio serve` and `folio media`).
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct StorageConfig {
+    /// Where image objects are stored: `file://DIR`, a local directory
+    /// (relative to the working directory unless absolute), made when
+    /// missing; or `s3://BUCKET/PREFIX`, an S3-compatible bucket (endpoint,
+    /// region and credentials from the usual `AWS_*` variables, or as query
+    /// parameters: `?endpoint=…&region=…&allow_http=true`).
+    #[arg(
+        long = "storage-url",
+        env = "FOLIO_STORAGE_URL",
+        default_value = "file://./media"
+    )]
+    pub url: String,
+}
+
+/// Uploaded images: where they are stored, what is accepted, what is derived.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct MediaConfig {
+    /// Where image objects are stored.
+    #[command(flatten)]
+    pub storage: StorageConfig,
+
+    /// The address prefix of the image URLs `Photo.url` answers; Folio
+    /// serves the objects itself at `/media/…`.
+    #[arg(long, env = "FOLIO_MEDIA_BASE_URL", default_value = "/media")]
+    pub media_base_url: String,
+
+    /// The largest file one upload may carry, in bytes.
+    #[arg(long, env = "FOLIO_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
+    /// The most files one request may upload.
+    #[arg(long, env = "FOLIO_MAX_UPLOAD_FILES", default_value_t = 4)]
+    pub max_upload_files: usize,
+
+    /// The most pixels (width × height) an uploaded image may have; larger
+    /// ones are refused before they are decoded.
+    #[arg(long, env = "FOLIO_MAX_IMAGE_PIXELS", default_value_t = 40_000_000)]
+    pub max_image_pixels: u64,
+
+    /// The longest side of the `LARGE` size, in pixels.
+    #[arg(long, env = "FOLIO_IMAGE_LARGE_SIZE", default_value_t = 1600)]
+    pub large_size: u32,
+
+    /// The longest side of the `THUMBNAIL` size, in pixels.
+    #[arg(long, env = "FOLIO_IMAGE_THUMBNAIL_SIZE", default_value_t = 320)]
+    pub thumbnail_size: u32,
+
+    /// How many images are decoded and resized at once (each on a blocking
+    /// thread, off the request threads); further uploads wait their turn.
+    #[arg(long, env = "FOLIO_IMAGE_WORKERS", default_value_t = 2)]
+    pub image_workers: usize,
+}
+
+impl MediaConfig {
+    /// The largest multipart request body: every file at its limit, plus
+    /// the GraphQL request itself within the ordinary body limit.
+    pub fn multipart_limit(&self, body_limit: usize) -> usize {
+        let files = self
+            .max_upload_bytes
+            .saturating_mul(self.max_upload_files as u64);
+        usize::try_from(files)
+            .unwrap_or(usize::MAX)
+            .saturating_add(body_limit)
+    }
+}
+
 /// Parses a settings group from no arguments and no environment: its defaults.
 pub(crate) fn defaults<T: Args + FromArgMatches>() -> T {
     #[derive(Parser)]
@@ -239,6 +311,18 @@ impl Default for LiveConfig {
     }
 }
 
+impl Default for StorageConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         defaults()
@@ -257,6 +341,9 @@ mod tests {
         assert_eq!(server.limits, QueryLimits::default());
         assert_eq!(QueryLimits::default().max_depth, 15);
         assert!(server.jwt_secret.is_none());
+        assert_eq!(server.media, MediaConfig::default());
+        assert_eq!(server.media.max_upload_bytes, 25 * 1024 * 1024);
+        assert_eq!(server.media.storage.url, "file://./media");
         let database = DatabaseConfig::default();
         assert_eq!(database.database_url, "sqlite://folio.db?mode=rwc");
         assert_eq!(

@@ -13,6 +13,8 @@ pub mod graphiql;
 pub mod live;
 pub mod loader;
 pub mod logging;
+pub mod media;
+pub mod multipart;
 pub mod mutation;
 pub mod node;
 pub mod ordering;

@@ -29,7 +29,12 @@ pub use crate::config::QueryLimits;
 
 /// Builds the schema with `limits`, signing tokens with `tokens` and
 /// counting sign-in attempts against `sign_in`.
-pub fn build(limits: QueryLimits, tokens: Arc<Tokens>, sign_in: SignInLimits) -> FolioSchema {
+pub fn build(
+    limits: QueryLimits,
+    tokens: Arc<Tokens>,
+    sign_in: SignInLimits,
+    media: Arc<crate::media::Media>,
+) -> FolioSchema {
     // Hash the decoy now, so that the first failed login for an unknown user
     // does not take longer than one for a known user.
     std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
@@ -40,6 +45,7 @@ pub fn build(limits: QueryLimits, tokens: Arc<Tokens>, sign_in: SignInLimits) ->
         .data(limits)
         .data(tokens)
         .data(sign_in)
+        .data(media)
         .data(Documents::default())
         .finish()
 }
@@ -180,8 +186,13 @@ pub fn sdl() -> String {
     let options = SDLExportOptions::new()
         .sorted_fields()
         .include_specified_by();
-    let sdl =
-        build(QueryLimits::default(), unused, SignInLimits::new(1, 1)).sdl_with_options(options);
+    let sdl = build(
+        QueryLimits::default(),
+        unused,
+        SignInLimits::new(1, 1),
+        Arc::new(crate::media::Media::in_memory()),
+    )
+    .sdl_with_options(options);
     // async-graphql writes the `schema { … }` block last, without a description.
     match sdl.rfind("\nschema {") {
         Some(at) => {
@@ -471,7 +482,12 @@ mod tests {
             b"tests sign nothing",
             std::time::Duration::ZERO,
         ));
-        let schema = build(QueryLimits::default(), tokens, SignInLimits::new(1, 1));
+        let schema = build(
+            QueryLimits::default(),
+            tokens,
+            SignInLimits::new(1, 1),
+            Arc::new(crate::media::Media::in_memory()),
+        );
         for (query, name) in [
             ("{ __typename }", None),
             ("{ __typename }", Some("Q")),
@@ -501,7 +517,12 @@ mod tests {
             b"tests sign nothing",
             std::time::Duration::ZERO,
         ));
-        let schema = build(limits, tokens, SignInLimits::new(1, 1));
+        let schema = build(
+            limits,
+            tokens,
+            SignInLimits::new(1, 1),
+            Arc::new(crate::media::Media::in_memory()),
+        );
         let mut errors = match parse(&schema, query) {
             Err(error) => vec![error],
             Ok(document) => {

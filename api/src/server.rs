@@ -42,6 +42,9 @@ impl Server {
         let address = listener.local_addr()?;
         let live = crate::live::Hub::new(db.clone(), config.live.clone());
         let acquire_timeout = crate::db::acquire_timeout(&db);
+        let media = Arc::new(
+            crate::media::Media::open(&config.media).context("could not open the media store")?,
+        );
         let state = AppState {
             schema: crate::schema::build(
                 config.limits,
@@ -50,12 +53,20 @@ impl Server {
                     config.sign_in_attempts_per_login,
                     config.sign_in_attempts_per_address,
                 ),
+                media.clone(),
             ),
             db,
             tokens,
             live: live.clone(),
             body_limit: config.body_limit,
             acquire_timeout,
+            media,
+            uploads: crate::multipart::UploadLimits {
+                file_bytes: config.media.max_upload_bytes,
+                files: config.media.max_upload_files,
+                part_bytes: config.body_limit as u64,
+                body_bytes: config.media.multipart_limit(config.body_limit) as u64,
+            },
         };
         let router = crate::app::router(state, config);
         Ok(Server {

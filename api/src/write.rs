@@ -268,3 +268,44 @@ async fn tag_ids(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<i32>
         .map(|t| t.id)
         .collect())
 }
+
+/// Of `hashes`, those that some photo row names in `sha256`: images whose
+/// objects must stay. One statement, on the `sha256` index.
+pub async fn hashes_in_use(
+    db: &impl ConnectionTrait,
+    hashes: &[String],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    if hashes.is_empty() {
+        return Ok(Default::default());
+    }
+    let used: Vec<Option<String>> = photo::Entity::find()
+        .select_only()
+        .column(photo::Column::Sha256)
+        .filter(photo::Column::Sha256.is_in(hashes.iter().cloned()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(used.into_iter().flatten().collect())
+}
+
+/// The image (hash and media type) of each photo of `owner_id` that has
+/// one: what to release once the owner's account is deleted.
+pub async fn images_of_owner(
+    db: &impl ConnectionTrait,
+    owner_id: i32,
+) -> Result<Vec<(String, String)>, DbErr> {
+    let images: Vec<(Option<String>, Option<String>)> = photo::Entity::find()
+        .select_only()
+        .column(photo::Column::Sha256)
+        .column(photo::Column::ContentType)
+        .filter(photo::Column::OwnerId.eq(owner_id))
+        .filter(photo::Column::Sha256.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(images
+        .into_iter()
+        .filter_map(|(hash, content_type)| Some((hash?, content_type?)))
+        .collect())
+}

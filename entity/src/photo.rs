@@ -16,6 +16,19 @@ pub struct Model {
     /// A caption shown with the photo, if the owner wrote one.
     #[sea_orm(column_type = "Text", nullable)]
     pub caption: Option<String>,
+    /// The uploaded image's width in pixels, as served (after its EXIF
+    /// orientation was applied); `None` for a photo without a file.
+    pub width: Option<i32>,
+    /// The uploaded image's height in pixels, as served.
+    pub height: Option<i32>,
+    /// The size of the original image as served, in bytes.
+    pub byte_size: Option<i64>,
+    /// The media type of the original image as served (`image/jpeg`, …).
+    pub content_type: Option<String>,
+    /// The SHA-256 of the original image as served, in lowercase hex; it
+    /// also names the photo's objects in storage.
+    #[sea_orm(column_type = "Char(Some(64))", nullable)]
+    pub sha256: Option<String>,
     /// When the photo was published (UTC).
     pub created_at: DateTimeUtc,
     /// When the photo was last changed (UTC).

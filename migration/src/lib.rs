@@ -21,6 +21,7 @@ mod m20261123_000007_index_root_lists;
 mod m20261123_000008_create_comments;
 mod m20261123_000009_seek_indexes;
 mod m20261124_000010_create_events;
+mod m20261124_000011_photo_files;
 
 /// The ordered list of Folio's schema versions.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_comments::Migration),
             Box::new(m20261123_000009_seek_indexes::Migration),
             Box::new(m20261124_000010_create_events::Migration),
+            Box::new(m20261124_000011_photo_files::Migration),
         ]
     }
 }

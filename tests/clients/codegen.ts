@@ -13,6 +13,9 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const scalars = {
   // DateTime is an RFC 3339 string on the wire.
   DateTime: 'string',
+  // An Upload is the file itself, sent as a multipart part (a browser's
+  // File or Blob); in the JSON variables it is null.
+  Upload: 'Blob',
 };
 
 const config: CodegenConfig = {

@@ -81,6 +81,7 @@ start_server() {
   BASE_URL="http://127.0.0.1:$PORT"
   rm -f "$SCRATCH"/folio.db*
   DATABASE_URL="sqlite://$SCRATCH/folio.db?mode=rwc" \
+    FOLIO_STORAGE_URL="file://$SCRATCH/media" \
     FOLIO_JWT_SECRET="folio-clients-test-secret-of-at-least-32-bytes" \
     RUST_LOG="${RUST_LOG:-info}" \
     "$FOLIO" serve --demo --bind "127.0.0.1:$PORT" >"$SCRATCH/server.log" 2>&1 &

@@ -17,6 +17,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database; its statement counter sees every statement the server runs.
     pub db: TestDb,
+    /// The directory the server stores images in (unless the test chose
+    /// another store), removed when the test ends.
+    pub media: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -27,12 +30,17 @@ impl TestApp {
     }
 
     /// The server with `config` on `db`, started as `folio serve` starts it
-    /// (on 127.0.0.1 and a free port, whatever `config.bind` says).
+    /// (on 127.0.0.1 and a free port, whatever `config.bind` says), storing
+    /// images in a directory of its own unless `config` names a store.
     pub async fn spawn_on(db: TestDb, config: ServerConfig) -> TestApp {
-        let config = ServerConfig {
+        let media = tempfile::tempdir().expect("creating the media directory");
+        let mut config = ServerConfig {
             bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             ..config
         };
+        if config.media.storage == api::config::StorageConfig::default() {
+            config.media.storage.url = format!("file://{}", media.path().display());
+        }
         let server = api::server::Server::build(db.conn.clone(), &config)
             .await
             .expect("building the test server");
@@ -45,6 +53,7 @@ impl TestApp {
             address,
             client: reqwest::Client::new(),
             db,
+            media,
             shutdown: Some(shutdown),
         };
         app.wait_until_healthy().await;

@@ -6,7 +6,8 @@
 //! a database of its own and drops it when the test ends, so tests run in
 //! parallel on every backend. Each is a copy of a template the process
 //! migrates once ([`db`]). `TEST_LOG=1` prints the server's logs ([`log`]).
-//! The fault tests start database servers of their own ([`private_server`]).
+//! The fault tests start database servers of their own ([`private_server`]),
+//! the S3 test an S3-compatible server ([`s3`]).
 //! This crate holds no tests itself.
 
 pub mod app;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod fixtures;
 pub mod log;
 pub mod private_server;
+pub mod s3;
 pub mod socket;
 
 pub use app::TestApp;

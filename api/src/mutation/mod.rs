@@ -43,6 +43,13 @@ fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     Ok(&loaders(ctx)?.relations.loader().db)
 }
 
+/// The image store the schema was built with.
+fn media<'a>(ctx: &Context<'a>) -> ApiResult<&'a std::sync::Arc<crate::media::Media>> {
+    ctx.data::<std::sync::Arc<crate::media::Media>>()
+        .map_err(|_| ApiError::Internal("no media store in the schema".into()))
+        .gql()
+}
+
 /// The signed-in user's id, or `UNAUTHENTICATED` (no token, or the account
 /// it names is gone).
 async fn viewer_id(ctx: &Context<'_>) -> ApiResult<i32> {

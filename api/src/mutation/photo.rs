@@ -4,17 +4,25 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::{limits, photo};
 use sea_orm::Set;
 
-use super::{DeletePayload, db, delete, owned, some_change, viewer_id};
-use crate::error::{ApiResult, IntoGraphql};
+use super::{DeletePayload, db, delete, media, owned, some_change, viewer_id};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::media::{Kind, Stored};
 use crate::node::NodeType;
 use crate::types::Photo;
+use crate::types::upload::Upload;
 use crate::{validate, write};
 
-/// A new photo.
+/// A new photo: give either `file` or `filename`.
 #[derive(InputObject)]
 pub struct CreatePhotoInput {
-    /// The image file's name: 1 to 255 characters.
-    pub filename: String,
+    /// The image, uploaded by the GraphQL multipart request spec: a JPEG,
+    /// PNG, WebP or GIF (told by its bytes, not its name), within the
+    /// server's upload and pixel limits. The photo's `filename` is the
+    /// uploaded file's name.
+    pub file: Option<Upload>,
+    /// The image file's name (1 to 255 characters), for a photo published
+    /// without uploading its image.
+    pub filename: Option<String>,
     /// A caption: at most 2,000 characters.
     pub caption: Option<String>,
     /// Tag names (trimmed, lowercased; 1 to 50 characters of a-z, 0-9, `-`, `_`); missing tags are created.
@@ -44,20 +52,86 @@ impl PhotoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new photo and its tags.")] input: CreatePhotoInput,
     ) -> ApiResult<Photo> {
-        let viewer = viewer_id(ctx).await?;
-        let filename = validate::text("input.filename", &input.filename, limits::FILENAME).gql()?;
         let caption =
             validate::clearable_text("input.caption", input.caption, limits::CAPTION).gql()?;
         let tags = validate::tag_names("input.tags", &input.tags).gql()?;
-        let row = photo::ActiveModel {
+        let (filename, file) = match (input.filename, input.file) {
+            (Some(filename), None) => (
+                validate::text("input.filename", &filename, limits::FILENAME).gql()?,
+                None,
+            ),
+            (None, Some(file)) => {
+                let file = file.file(ctx, "input.file").gql()?;
+                (
+                    uploaded_name("input.file", &file.filename).gql()?,
+                    Some(file),
+                )
+            }
+            _ => {
+                return Err(ApiError::bad_input(
+                    "input.file",
+                    "give exactly one of `file` (an upload) and `filename`",
+                ))
+                .gql();
+            }
+        };
+        let viewer = viewer_id(ctx).await?;
+        let mut row = photo::ActiveModel {
             owner_id: Set(viewer),
             filename: Set(filename),
             caption: Set(caption.flatten()),
             ..Default::default()
         };
-        Ok(Photo(
-            write::create_photo(db(ctx)?, row, &tags).await.gql()?,
-        ))
+        let Some(file) = file else {
+            return Ok(Photo(
+                write::create_photo(db(ctx)?, row, &tags).await.gql()?,
+            ));
+        };
+        let media = media(ctx)?;
+        let stored = media
+            .ingest("input.file", read_upload(file).await.gql()?)
+            .await
+            .gql()?;
+        set_image(&mut row, &stored);
+        let created = write::create_photo(db(ctx)?, row, &tags).await;
+        if created.is_err() {
+            media
+                .release(db(ctx)?, vec![(stored.sha256.clone(), stored.kind)])
+                .await;
+        }
+        Ok(Photo(created.gql()?))
+    }
+
+    /// Replaces the image of a photo of the signed-in user's with a new
+    /// upload (checked as `createPhoto` checks one); the photo's `filename`
+    /// becomes the new file's name. The old image stops being served.
+    async fn replace_photo_file(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The photo's global id.")] id: ID,
+        #[graphql(desc = "The new image (GraphQL multipart request spec).")] file: Upload,
+    ) -> ApiResult<Photo> {
+        let file = file.file(ctx, "file").gql()?;
+        let filename = uploaded_name("file", &file.filename).gql()?;
+        let found = owned::<photo::Entity>(ctx, &id, NodeType::Photo, "id", |p| p.owner_id).await?;
+        let old = image_of(&found);
+        let media = media(ctx)?;
+        let stored = media
+            .ingest("file", read_upload(file).await.gql()?)
+            .await
+            .gql()?;
+        let mut changed: photo::ActiveModel = found.into();
+        changed.filename = Set(filename);
+        set_image(&mut changed, &stored);
+        let updated = write::update(db(ctx)?, changed).await;
+        // Whichever image no row names any more now: the old one after the
+        // change, the new one when the change failed.
+        let released = match &updated {
+            Ok(_) => old.into_iter().collect(),
+            Err(_) => vec![(stored.sha256.clone(), stored.kind)],
+        };
+        media.release(db(ctx)?, released).await;
+        Ok(Photo(updated.gql()?))
     }
 
     /// Changes a photo of the signed-in user's.
@@ -93,7 +167,11 @@ impl PhotoMutation {
         #[graphql(desc = "The photo's global id.")] id: ID,
     ) -> ApiResult<DeletePayload> {
         let found = owned::<photo::Entity>(ctx, &id, NodeType::Photo, "id", |p| p.owner_id).await?;
-        delete::<photo::Entity>(ctx, found.id, NodeType::Photo).await
+        let deleted = delete::<photo::Entity>(ctx, found.id, NodeType::Photo).await?;
+        media(ctx)?
+            .release(db(ctx)?, image_of(&found).into_iter().collect())
+            .await;
+        Ok(deleted)
     }
 
     /// Files a photo of the signed-in user's under these tags, creating
@@ -127,4 +205,54 @@ impl PhotoMutation {
         write::untag_photo(db(ctx)?, found.id, &tags).await.gql()?;
         Ok(Photo(found))
     }
+}
+
+/// The image (hash and kind) a photo row names, if it has one.
+fn image_of(row: &photo::Model) -> Option<(String, Kind)> {
+    let kind = row
+        .content_type
+        .as_deref()
+        .and_then(Kind::from_content_type)?;
+    Some((row.sha256.clone()?, kind))
+}
+
+/// Sets the image columns of `row` to what an upload stored.
+fn set_image(row: &mut photo::ActiveModel, stored: &Stored) {
+    // Limited by --max-image-pixels and --max-upload-bytes long before i32 and i64 overflow.
+    row.width = Set(i32::try_from(stored.width).ok());
+    row.height = Set(i32::try_from(stored.height).ok());
+    row.byte_size = Set(i64::try_from(stored.byte_size).ok());
+    row.content_type = Set(Some(stored.kind.content_type().to_owned()));
+    row.sha256 = Set(Some(stored.sha256.clone()));
+}
+
+/// The name of an uploaded file, as the photo's `filename`: its last path
+/// segment (a browser may send `C:\fakepath\x.jpg`), within the limit.
+fn uploaded_name(field: &str, name: &str) -> Result<String, ApiError> {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    validate::text(field, name, limits::FILENAME).map_err(|_| {
+        ApiError::bad_input(
+            field,
+            format!(
+                "the uploaded file needs a name of {}",
+                limits::FILENAME.describe()
+            ),
+        )
+    })
+}
+
+/// The bytes of an upload, read off the async threads.
+async fn read_upload(file: async_graphql::UploadValue) -> Result<Vec<u8>, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek};
+        let mut content = file.content;
+        // Clones of one upload share the file's offset: read from the start.
+        content.rewind()?;
+        let mut bytes = Vec::new();
+        content.read_to_end(&mut bytes)?;
+        Ok::<_, std::io::Error>(bytes)
+    })
+    .await
+    .map_err(|err| ApiError::Internal(format!("an upload reading task failed: {err}")))?
+    .map_err(|err| ApiError::Internal(format!("could not read an upload: {err}")))
 }

@@ -12,6 +12,7 @@
 //! timestamp itself).
 
 mod data;
+pub mod images;
 mod writer;
 
 use std::fmt;
@@ -160,16 +161,27 @@ pub enum SeedError {
     Db(#[from] DbErr),
 }
 
+/// [`seed_with_images`] with photos that have no image (by file name alone).
+pub async fn seed(
+    db: &DatabaseConnection,
+    options: &SeedOptions,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<SeedReport, SeedError> {
+    seed_with_images(db, options, &[], progress).await
+}
+
 /// Fills an empty, migrated database with the demo data `options` describe,
 /// in one transaction, and reports how many rows went into each table.
 ///
 /// `progress` receives a short line after each bulk statement (`posts
 /// 5000/20000`) and a final summary. Fails with [`SeedError::NotEmpty`],
 /// having written nothing, when the database already has a user or a tag. Every user's
-/// password is [`DEMO_PASSWORD`].
-pub async fn seed(
+/// password is [`DEMO_PASSWORD`]. Photo `n` shows `images[n % images.len()]`
+/// (stored beforehand by [`images::store`]); with no images, none does.
+pub async fn seed_with_images(
     db: &DatabaseConnection,
     options: &SeedOptions,
+    images: &[crate::media::Stored],
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<SeedReport, SeedError> {
     options.validate()?;
@@ -219,7 +231,10 @@ pub async fn seed(
     let post_ids = writer::read_ids_in_order::<post::Entity>(&txn, post::Column::Id, posts).await?;
 
     let photos = users * u64::from(options.photos_per_user);
-    let photo_rows = (0..photos).map(|n| demo.photo(n, user_ids[demo.user_of(n)]));
+    let photo_rows = (0..photos).map(|n| {
+        let image = (!images.is_empty()).then(|| &images[n as usize % images.len()]);
+        demo.photo(n, user_ids[demo.user_of(n)], image)
+    });
     report.photos = writer::insert(&txn, "photos", photos, photo_rows, progress).await?;
     let photo_ids = writer::read_ids::<photo::Entity>(
         &txn,

@@ -10,6 +10,7 @@ pub mod photo;
 pub mod post;
 pub mod profile;
 pub mod tag;
+pub mod upload;
 pub mod user;
 
 use async_graphql::{Context, InputType, Interface, OutputType};

@@ -1,6 +1,6 @@
 //! `Photo`: a published photo, its owner and its tags.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{limits, photo, tag, user};
 
@@ -9,6 +9,7 @@ use super::tag::TagOrderField;
 use super::{FilterInput, Tag, User, load_list, load_required};
 use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::PhotoFilter;
+use crate::media::{Kind, Media, Size};
 use crate::node::{NodeType, decode_id_of, encode_id};
 use crate::paging::Sort;
 use crate::validate;
@@ -87,6 +88,28 @@ order_by!(
     }
 );
 
+/// The sizes a photo's image is served in.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoSize {
+    /// The uploaded image at its full size, turned upright (its EXIF
+    /// orientation applied) and without metadata (no GPS position).
+    Original,
+    /// At most 1600 pixels on its longest side (configurable); never enlarged.
+    Large,
+    /// At most 320 pixels on its longest side (configurable); never enlarged.
+    Thumbnail,
+}
+
+impl From<PhotoSize> for Size {
+    fn from(size: PhotoSize) -> Size {
+        match size {
+            PhotoSize::Original => Size::Original,
+            PhotoSize::Large => Size::Large,
+            PhotoSize::Thumbnail => Size::Thumbnail,
+        }
+    }
+}
+
 /// A published photo.
 #[Object]
 impl Photo {
@@ -108,6 +131,58 @@ impl Photo {
     /// A caption shown with the photo, if the owner wrote one.
     async fn caption(&self) -> Option<&str> {
         self.0.caption.as_deref()
+    }
+
+    /// The image's width in pixels, as served (upright); null for a photo
+    /// published by file name without an image.
+    async fn width(&self) -> Option<i32> {
+        self.0.width
+    }
+
+    /// The image's height in pixels, as served (upright); null without an image.
+    async fn height(&self) -> Option<i32> {
+        self.0.height
+    }
+
+    /// The size of the original image as served, in bytes; null without an image.
+    async fn byte_size(&self) -> Option<i64> {
+        self.0.byte_size
+    }
+
+    /// The media type of the original image as served (`image/jpeg`,
+    /// `image/png`, `image/webp` or `image/gif`); null without an image.
+    async fn content_type(&self) -> Option<&str> {
+        self.0.content_type.as_deref()
+    }
+
+    /// The SHA-256 of the original image as served (metadata removed, so
+    /// not the hash of the uploaded file), in lowercase hex; null without an image.
+    async fn sha256(&self) -> Option<&str> {
+        self.0.sha256.as_deref()
+    }
+
+    /// Where to fetch the image in `size`; null for a photo without an
+    /// image. The address never changes meaning: it may be cached for good.
+    /// Smaller sizes of a JPEG are JPEG; of any other image, PNG.
+    async fn url(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which size.", default_with = "PhotoSize::Original")] size: PhotoSize,
+    ) -> ApiResult<Option<String>> {
+        let image = self.0.sha256.as_deref().zip(
+            self.0
+                .content_type
+                .as_deref()
+                .and_then(Kind::from_content_type),
+        );
+        let Some((hash, kind)) = image else {
+            return Ok(None);
+        };
+        let media = ctx
+            .data::<std::sync::Arc<Media>>()
+            .map_err(|_| crate::error::ApiError::Internal("no media store in the schema".into()))
+            .gql()?;
+        Ok(Some(media.url(hash, kind, size.into())))
     }
 
     /// When the photo was published (UTC).

@@ -1,0 +1,704 @@
+//! Uploads by the GraphQL multipart request spec: an image is checked by its
+//! bytes, stored oriented and without metadata in sizes a client fetches
+//! from `Photo.url`; what is refused, or fails, leaves no row and no object;
+//! deleting a photo removes its objects; `folio media gc` finds orphans.
+
+use std::io::Cursor;
+
+use entity::photo;
+use exif::{Field, In, Rational, Tag};
+use folio_tests::{TestApp, TestDb};
+use sea_orm::sea_query::{Alias, Table};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+
+const CREATE_PHOTO: &str = "mutation($input: CreatePhotoInput!) { createPhoto(input: $input) { id filename caption width height byteSize contentType sha256 original: url thumbnail: url(size: THUMBNAIL) large: url(size: LARGE) tags { name } } }";
+
+/// A multipart part: its name, the file name it carries, its bytes.
+struct Part<'a> {
+    name: &'a str,
+    filename: &'a str,
+    bytes: Vec<u8>,
+}
+
+/// POSTs a multipart GraphQL request (with `Apollo-Require-Preflight`
+/// unless `preflight` is false); returns the status and the body.
+async fn multipart(
+    app: &TestApp,
+    token: Option<&str>,
+    operations: Value,
+    map: Value,
+    parts: Vec<Part<'_>>,
+    preflight: bool,
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", map.to_string());
+    for part in parts {
+        form = form.part(
+            part.name.to_owned(),
+            reqwest::multipart::Part::bytes(part.bytes).file_name(part.filename.to_owned()),
+        );
+    }
+    let mut request = app.client.post(app.url("/graphql")).multipart(form);
+    if preflight {
+        request = request.header("apollo-require-preflight", "true");
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// `createPhoto` with `bytes` uploaded as `filename`, and `tags`.
+async fn create_photo(
+    app: &TestApp,
+    token: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+    tags: &[&str],
+) -> (u16, Value) {
+    multipart(
+        app,
+        Some(token),
+        json!({ "query": CREATE_PHOTO, "variables": { "input": {
+            "file": null, "caption": "Uploaded", "tags": tags,
+        } } }),
+        json!({ "0": ["variables.input.file"] }),
+        vec![Part {
+            name: "0",
+            filename,
+            bytes,
+        }],
+        true,
+    )
+    .await
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
+}
+
+/// A `width`×`height` JPEG whose left half is red and right half blue,
+/// carrying EXIF that says "rotate 90° clockwise to show" (orientation 6)
+/// and where it was taken (GPS).
+fn jpeg_with_orientation_and_gps(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            image::Rgb([220, 20, 20])
+        } else {
+            image::Rgb([20, 20, 220])
+        }
+    });
+    let degrees = |d: u32| Field {
+        tag: Tag::GPSLatitude,
+        ifd_num: In::PRIMARY,
+        value: exif::Value::Rational(vec![
+            Rational::from((d, 1)),
+            Rational::from((30, 1)),
+            Rational::from((0, 1)),
+        ]),
+    };
+    let orientation = Field {
+        tag: Tag::Orientation,
+        ifd_num: In::PRIMARY,
+        value: exif::Value::Short(vec![6]),
+    };
+    let latitude_ref = Field {
+        tag: Tag::GPSLatitudeRef,
+        ifd_num: In::PRIMARY,
+        value: exif::Value::Ascii(vec![b"N".to_vec()]),
+    };
+    let latitude = degrees(48);
+    let mut longitude = degrees(2);
+    longitude.tag = Tag::GPSLongitude;
+    let mut writer = exif::experimental::Writer::new();
+    for field in [&orientation, &latitude_ref, &latitude, &longitude] {
+        writer.push_field(field);
+    }
+    let mut tiff = Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).unwrap();
+
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    image::ImageEncoder::set_exif_metadata(&mut encoder, tiff.into_inner()).unwrap();
+    image::ImageEncoder::write_image(
+        encoder,
+        picture.as_raw(),
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    out
+}
+
+/// The EXIF GPS latitude in `bytes`, if there is any EXIF and it has one.
+fn gps_latitude(bytes: &[u8]) -> Option<String> {
+    let exif = exif::Reader::new()
+        .read_from_container(&mut Cursor::new(bytes))
+        .ok()?;
+    exif.get_field(Tag::GPSLatitude, In::PRIMARY)
+        .map(|field| field.display_value().to_string())
+}
+
+/// The first 33 bytes of a PNG (signature and header) declaring
+/// `width`×`height` pixels, then an empty end: no pixel data at all.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(kind);
+        chunk.extend_from_slice(data);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        chunk.extend_from_slice(&crc.finalize().to_be_bytes());
+        chunk
+    };
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend_from_slice(&height.to_be_bytes());
+    // 8-bit RGB, deflate, adaptive filtering, no interlace.
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &header));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+/// Every file under the server's media directory.
+fn stored_objects(app: &TestApp) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(app.media.path(), &mut found);
+    found
+}
+
+async fn photo_rows(app: &TestApp) -> u64 {
+    photo::Entity::find().count(&app.db.conn).await.unwrap()
+}
+
+/// GETs `url` from the server: status, headers, bytes.
+async fn fetch(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let response = app.client.get(app.url(url)).send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn an_uploaded_jpeg_is_served_upright_resized_and_without_gps() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let upload = jpeg_with_orientation_and_gps(400, 300);
+    assert!(gps_latitude(&upload).is_some(), "the fixture carries GPS");
+
+    let (status, body) = create_photo(&app, &token, "beach.jpg", upload, &["sea"]).await;
+    assert_eq!(status, 200, "{body:#}");
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let photo = &body["data"]["createPhoto"];
+    assert_eq!(photo["filename"], "beach.jpg");
+    assert_eq!(photo["caption"], "Uploaded");
+    assert_eq!(photo["tags"], json!([{ "name": "sea" }]));
+    // Orientation 6 turns the 400×300 picture upright: 300 wide, 400 high.
+    assert_eq!(
+        (photo["width"].as_i64(), photo["height"].as_i64()),
+        (Some(300), Some(400))
+    );
+    assert_eq!(photo["contentType"], "image/jpeg");
+
+    let (status, headers, original) = fetch(&app, photo["original"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable"),
+        "{headers:?}"
+    );
+    assert_eq!(photo["byteSize"].as_u64(), Some(original.len() as u64));
+    let sha = photo["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(gps_latitude(&original), None, "no GPS in what is served");
+    let decoded = image::load_from_memory(&original).unwrap().to_rgb8();
+    assert_eq!(decoded.dimensions(), (300, 400));
+    // The picture's left (red) half is now on top, its right (blue) half below.
+    let top = decoded.get_pixel(150, 50);
+    let bottom = decoded.get_pixel(150, 350);
+    assert!(top[0] > 150 && top[2] < 100, "top is red: {top:?}");
+    assert!(
+        bottom[2] > 150 && bottom[0] < 100,
+        "bottom is blue: {bottom:?}"
+    );
+
+    let (status, headers, thumbnail) = fetch(&app, photo["thumbnail"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(gps_latitude(&thumbnail), None);
+    let thumbnail = image::load_from_memory(&thumbnail).unwrap().to_rgb8();
+    assert_eq!(thumbnail.dimensions(), (240, 320));
+    assert!(thumbnail.get_pixel(120, 20)[0] > 150, "upright too");
+    // A name that never changes meaning is revalidated by its ETag alone.
+    let etag = headers["etag"].clone();
+    let again = app
+        .client
+        .get(app.url(photo["thumbnail"].as_str().unwrap()))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // The large size is never larger than the original.
+    let (_, _, large) = fetch(&app, photo["large"].as_str().unwrap()).await;
+    let large = image::load_from_memory(&large).unwrap();
+    assert_eq!((large.width(), large.height()), (300, 400));
+    assert_eq!(stored_objects(&app).len(), 3);
+}
+
+#[tokio::test]
+async fn a_photo_takes_a_file_or_a_filename_but_not_both() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let neither = app
+        .graphql_as(
+            Some(&token),
+            CREATE_PHOTO,
+            json!({ "input": { "caption": "nothing" } }),
+        )
+        .await;
+    assert_eq!(code(&neither), "BAD_USER_INPUT");
+    assert_eq!(neither["errors"][0]["extensions"]["field"], "input.file");
+    let (_, both) = multipart(
+        &app,
+        Some(&token),
+        json!({ "query": CREATE_PHOTO, "variables": { "input": { "file": null, "filename": "x.jpg" } } }),
+        json!({ "0": ["variables.input.file"] }),
+        vec![Part {
+            name: "0",
+            filename: "x.jpg",
+            bytes: jpeg_with_orientation_and_gps(8, 8),
+        }],
+        true,
+    )
+    .await;
+    assert_eq!(code(&both), "BAD_USER_INPUT");
+    assert_eq!(both["errors"][0]["extensions"]["field"], "input.file");
+    // By name alone, as before uploads: no image, no address.
+    let by_name = app
+        .graphql_as(
+            Some(&token),
+            CREATE_PHOTO,
+            json!({ "input": { "filename": "old.jpg" } }),
+        )
+        .await;
+    let photo = &by_name["data"]["createPhoto"];
+    assert_eq!(photo["filename"], "old.jpg", "{by_name:#}");
+    assert_eq!(photo["original"], Value::Null);
+    assert_eq!(photo["width"], Value::Null);
+    assert_eq!(photo_rows(&app).await, 1);
+    assert!(stored_objects(&app).is_empty());
+}
+
+#[tokio::test]
+async fn what_is_not_an_acceptable_image_is_refused_and_leaves_nothing() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let text = b"Dear diary, today I renamed a text file.".to_vec();
+    let (status, body) = create_photo(&app, &token, "diary.jpg", text, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.file");
+
+    let bomb = png_header(50_000, 50_000);
+    let (_, body) = create_photo(&app, &token, "bomb.png", bomb, &[]).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.file");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("50000×50000"), "{message}");
+
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_413_and_leaves_nothing() {
+    let mut config = api::config::ServerConfig::default();
+    config.media.max_upload_bytes = 16 * 1024;
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+    let mut large = jpeg_with_orientation_and_gps(8, 8);
+    large.resize(64 * 1024, 0);
+    let (status, body) = create_photo(&app, &token, "large.jpg", large, &[]).await;
+    assert_eq!(status, 413, "{body:#}");
+    assert_eq!(code(&body), "PAYLOAD_TOO_LARGE");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("16384 bytes"),
+        "{body:#}"
+    );
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}
+
+#[tokio::test]
+async fn a_multipart_request_without_a_preflight_header_is_refused() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let (status, body) = multipart(
+        &app,
+        Some(&token),
+        json!({ "query": CREATE_PHOTO, "variables": { "input": { "file": null } } }),
+        json!({ "0": ["variables.input.file"] }),
+        vec![Part {
+            name: "0",
+            filename: "x.jpg",
+            bytes: jpeg_with_orientation_and_gps(8, 8),
+        }],
+        false,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(code(&body), "PREFLIGHT_REQUIRED");
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_transaction_leaves_no_object() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    // With its join table gone, linking the photo's tags fails after the
+    // photo row was inserted, inside the transaction.
+    let rename = Table::rename()
+        .table(Alias::new("photo_tags"), Alias::new("photo_tags_away"))
+        .to_owned();
+    app.db.conn.execute(&rename).await.unwrap();
+    let upload = jpeg_with_orientation_and_gps(64, 48);
+    let (_, body) = create_photo(&app, &token, "doomed.jpg", upload, &["sea"]).await;
+    assert_eq!(code(&body), "INTERNAL_SERVER_ERROR", "{body:#}");
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(
+        stored_objects(&app).is_empty(),
+        "{:?}",
+        stored_objects(&app)
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_photo_removes_its_objects_unless_another_photo_shares_them() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let upload = jpeg_with_orientation_and_gps(64, 48);
+    let (_, first) = create_photo(&app, &token, "a.jpg", upload.clone(), &[]).await;
+    let (_, second) = create_photo(&app, &token, "b.jpg", upload, &[]).await;
+    let first = &first["data"]["createPhoto"];
+    let second = &second["data"]["createPhoto"];
+    assert_eq!(
+        first["sha256"], second["sha256"],
+        "the same image, stored once"
+    );
+    assert_eq!(stored_objects(&app).len(), 3);
+    let delete = "mutation($id: ID!) { deletePhoto(id: $id) { deletedId } }";
+    let body = app
+        .graphql_as(Some(&token), delete, json!({ "id": first["id"] }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert_eq!(stored_objects(&app).len(), 3, "still used by the second");
+    let (status, _, _) = fetch(&app, second["thumbnail"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    app.graphql_as(Some(&token), delete, json!({ "id": second["id"] }))
+        .await;
+    assert!(stored_objects(&app).is_empty());
+    let (status, _, body) = fetch(&app, second["thumbnail"].as_str().unwrap()).await;
+    assert_eq!(status, 404);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(code(&body), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn deleting_the_viewer_removes_the_objects_of_their_photos() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    create_photo(
+        &app,
+        &token,
+        "a.jpg",
+        jpeg_with_orientation_and_gps(64, 48),
+        &[],
+    )
+    .await;
+    assert_eq!(stored_objects(&app).len(), 3);
+    let body = app
+        .graphql_as(
+            Some(&token),
+            "mutation { deleteViewer { deletedId } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert!(stored_objects(&app).is_empty());
+}
+
+#[tokio::test]
+async fn replacing_a_photos_file_serves_the_new_image_and_drops_the_old() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let (_, created) = create_photo(
+        &app,
+        &token,
+        "a.jpg",
+        jpeg_with_orientation_and_gps(64, 48),
+        &[],
+    )
+    .await;
+    let created = &created["data"]["createPhoto"];
+    let replace = "mutation($id: ID!, $file: Upload!) { replacePhotoFile(id: $id, file: $file) { filename width height sha256 url } }";
+    let (status, body) = multipart(
+        &app,
+        Some(&token),
+        json!({ "query": replace, "variables": { "id": created["id"], "file": null } }),
+        json!({ "0": ["variables.file"] }),
+        vec![Part {
+            name: "0",
+            filename: "b.png",
+            bytes: png_of(20, 10),
+        }],
+        true,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let replaced = &body["data"]["replacePhotoFile"];
+    assert_eq!(replaced["filename"], "b.png", "{body:#}");
+    assert_eq!(
+        (replaced["width"].as_i64(), replaced["height"].as_i64()),
+        (Some(20), Some(10))
+    );
+    assert_ne!(replaced["sha256"], created["sha256"]);
+    let (status, headers, _) = fetch(&app, replaced["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/png");
+    let (status, _, _) = fetch(&app, created["original"].as_str().unwrap()).await;
+    assert_eq!(status, 404, "the old image is gone");
+    assert_eq!(stored_objects(&app).len(), 3);
+}
+
+/// A `width`×`height` grey PNG.
+fn png_of(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::new_luma8(width, height)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn media_gc_finds_a_planted_orphan_and_keeps_what_photos_use() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    create_photo(
+        &app,
+        &token,
+        "a.jpg",
+        jpeg_with_orientation_and_gps(64, 48),
+        &[],
+    )
+    .await;
+    let orphan_hash = "ab".repeat(32);
+    let orphan = app
+        .media
+        .path()
+        .join(format!("ab/{orphan_hash}/original.jpg"));
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"left behind by a crash").unwrap();
+    let storage = api::config::StorageConfig {
+        url: format!("file://{}", app.media.path().display()),
+    };
+    let gc = |dry_run| api::cli::MediaAction::Gc {
+        dry_run,
+        min_age_secs: 0,
+    };
+
+    let mut out = Vec::new();
+    api::cli::media(&app.db.conn, &storage, gc(true), &mut out)
+        .await
+        .unwrap();
+    let report = String::from_utf8(out).unwrap();
+    assert!(
+        report.contains(&format!("would remove ab/{orphan_hash}/original.jpg")),
+        "{report}"
+    );
+    assert!(report.contains("would remove 1 objects"), "{report}");
+    assert!(orphan.exists(), "a dry run removes nothing");
+
+    let mut out = Vec::new();
+    api::cli::media(&app.db.conn, &storage, gc(false), &mut out)
+        .await
+        .unwrap();
+    assert!(!orphan.exists());
+    assert_eq!(stored_objects(&app).len(), 3, "the photo's objects stay");
+    // Young objects may belong to an upload in flight: left alone by default.
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"an upload in flight").unwrap();
+    let young = api::cli::MediaAction::Gc {
+        dry_run: false,
+        min_age_secs: 3600,
+    };
+    api::cli::media(&app.db.conn, &storage, young, &mut Vec::new())
+        .await
+        .unwrap();
+    assert!(orphan.exists());
+}
+
+#[tokio::test]
+async fn uploads_work_the_same_on_an_s3_compatible_store() {
+    let Some(s3) = folio_tests::s3::S3Server::start().await else {
+        eprintln!(
+            "not run: set {} to a moto_server program",
+            folio_tests::s3::MOTO_SERVER
+        );
+        return;
+    };
+    let mut config = api::config::ServerConfig::default();
+    config.media.storage.url = s3.storage_url("media");
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+
+    let text = b"not an image".to_vec();
+    let (_, refused) = create_photo(&app, &token, "notes.jpg", text, &[]).await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT");
+    assert!(s3.keys().await.is_empty());
+
+    let upload = jpeg_with_orientation_and_gps(400, 300);
+    let (status, body) = create_photo(&app, &token, "beach.jpg", upload, &[]).await;
+    assert_eq!(status, 200, "{body:#}");
+    let photo = &body["data"]["createPhoto"];
+    let sha = photo["sha256"].as_str().unwrap();
+    let mut keys = s3.keys().await;
+    keys.sort();
+    let fan = &sha[..2];
+    assert_eq!(
+        keys,
+        [
+            format!("media/{fan}/{sha}/large.jpg"),
+            format!("media/{fan}/{sha}/original.jpg"),
+            format!("media/{fan}/{sha}/thumbnail.jpg"),
+        ]
+    );
+    let (status, _, thumbnail) = fetch(&app, photo["thumbnail"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(gps_latitude(&thumbnail), None);
+    let thumbnail = image::load_from_memory(&thumbnail).unwrap().to_rgb8();
+    assert_eq!(thumbnail.dimensions(), (240, 320));
+    assert!(thumbnail.get_pixel(120, 20)[0] > 150, "upright");
+    let (_, _, original) = fetch(&app, photo["original"].as_str().unwrap()).await;
+    assert_eq!(gps_latitude(&original), None);
+    assert_eq!(photo["byteSize"].as_u64(), Some(original.len() as u64));
+
+    let delete = "mutation($id: ID!) { deletePhoto(id: $id) { deletedId } }";
+    let body = app
+        .graphql_as(Some(&token), delete, json!({ "id": photo["id"] }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert!(s3.keys().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_forged_upload_reference_is_refused() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    for forged in ["#__graphql_file__:7", "#__graphql_file__:x"] {
+        let body = app
+            .graphql_as(
+                Some(&token),
+                CREATE_PHOTO,
+                json!({ "input": { "file": forged } }),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+        let inline =
+            format!("mutation {{ createPhoto(input: {{ file: \"{forged}\" }}) {{ id }} }}");
+        let body = app.graphql_as(Some(&token), &inline, json!({})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    }
+    assert_eq!(photo_rows(&app).await, 0);
+}
+
+#[tokio::test]
+async fn more_files_than_allowed_is_413_and_leaves_nothing() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let names = ["0", "1", "2", "3", "4"];
+    let map: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|name| (name.to_string(), json!([format!("variables.files.{name}")])))
+        .collect();
+    let parts = names
+        .iter()
+        .map(|name| Part {
+            name,
+            filename: "x.jpg",
+            bytes: jpeg_with_orientation_and_gps(8, 8),
+        })
+        .collect();
+    let (status, body) = multipart(
+        &app,
+        Some(&token),
+        json!({ "query": CREATE_PHOTO, "variables": {
+            "input": { "file": null }, "files": [null, null, null, null, null],
+        } }),
+        Value::Object(map),
+        parts,
+        true,
+    )
+    .await;
+    assert_eq!(status, 413, "{body:#}");
+    assert_eq!(code(&body), "PAYLOAD_TOO_LARGE");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 4 files"),
+        "{body:#}"
+    );
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}
+
+#[tokio::test]
+async fn an_upload_without_a_valid_token_is_refused_before_it_is_read() {
+    let app = TestApp::spawn().await;
+    for token in [None, Some("not-a-token")] {
+        let (status, body) = multipart(
+            &app,
+            token,
+            json!({ "query": CREATE_PHOTO, "variables": { "input": { "file": null } } }),
+            json!({ "0": ["variables.input.file"] }),
+            vec![Part {
+                name: "0",
+                filename: "x.jpg",
+                bytes: jpeg_with_orientation_and_gps(8, 8),
+            }],
+            true,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{body:#}");
+    }
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}
