@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 /// Set in the environment of the benchmark binary re-run as the server.
 const SERVER_MODE: &str = "FOLIO_BENCH_SERVER";
 
+/// The secret the benchmark's server signs its tokens with.
+pub const JWT_SECRET: &str = "a benchmark secret of at least thirty-two bytes";
+
 /// Runs `folio` with the arguments after `--` when this binary was started
 /// as a benchmark's server, and says whether it did.
 pub fn serve_if_asked() -> bool {
@@ -94,6 +97,8 @@ pub struct ServerProcess {
     pub child: Child,
     /// Its GraphQL endpoint.
     pub url: String,
+    /// The address it listens on.
+    pub address: std::net::SocketAddr,
 }
 
 impl ServerProcess {
@@ -107,10 +112,7 @@ impl ServerProcess {
         let child = Command::new(std::env::current_exe().unwrap())
             .env(SERVER_MODE, "1")
             .env("RUST_LOG", "warn")
-            .env(
-                "FOLIO_JWT_SECRET",
-                "a benchmark secret of at least thirty-two bytes",
-            )
+            .env("FOLIO_JWT_SECRET", JWT_SECRET)
             .args(["--", "serve", "--no-migrate"])
             .args([
                 "--database-url",
@@ -125,6 +127,7 @@ impl ServerProcess {
         let server = ServerProcess {
             child,
             url: format!("http://127.0.0.1:{port}/graphql"),
+            address: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
