@@ -628,3 +628,15 @@ async fn a_legacy_socket_with_a_bad_token_gets_connection_error_then_4403() {
     assert_eq!(refusal["type"], "connection_error");
     assert_eq!(socket.close_code().await.0, 4403);
 }
+
+#[tokio::test]
+async fn a_message_longer_than_the_read_buffer_still_arrives_whole() {
+    let app = app_with(quick()).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    let long = format!("# {}\n{{ __typename }}", "x".repeat(100_000));
+    socket.subscribe("long", &long, json!({})).await;
+    assert_eq!(
+        socket.next_payload("long").await,
+        json!({ "data": { "__typename": "Query" } })
+    );
+}

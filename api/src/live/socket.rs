@@ -48,6 +48,9 @@ const TRANSPORT_WS: &str = "graphql-transport-ws";
 /// `graphql-ws`, of the older subscriptions-transport-ws library.
 const LEGACY_WS: &str = "graphql-ws";
 
+/// The read buffer of a socket, in bytes.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// How often a socket is sent a WebSocket ping (and a legacy socket `ka`).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -74,8 +77,13 @@ pub fn upgrade(
     client: Option<ClientAddress>,
     max_message: usize,
 ) -> Response {
+    // Client messages are small: a read buffer of the library's default
+    // size (128 KiB) would be zero-filled on every poll of the socket's read
+    // side, once per event per subscriber, and stay resident for each
+    // socket. A longer frame still arrives: the buffer grows to fit it.
     let upgrade = upgrade
         .protocols(PROTOCOLS)
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(max_message)
         .max_frame_size(max_message);
     let protocol = match upgrade.selected_protocol().map(|p| p.as_bytes()) {
