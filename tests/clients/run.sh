@@ -15,8 +15,8 @@
 #              client's way): a PNG and a JPEG, their original and thumbnail
 #              fetched back from /media/ and measured; no upload without the
 #              preflight header or a token
-#   browser    GraphiQL in headless Chromium, a query and a subscription
-#              (screenshot: target/graphiql.png)
+#   browser    GraphiQL in headless Chromium, a query, a subscription and an
+#              uploaded thumbnail in an <img> (screenshot: target/graphiql.png)
 # Every step runs even if an earlier one failed; the last lines give one
 # result per step, and the exit status is non-zero if any failed.
 set -euo pipefail
