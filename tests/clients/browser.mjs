@@ -11,15 +11,21 @@
 // a user's token in GraphiQL's Headers tab, writes posts as that user over
 // HTTP, and waits for the result pane to show the last one's title and the
 // author's e-mail (which only a signed-in author sees: the token reached the
-// socket). It saves a screenshot to target/graphiql.png under the repository
-// root. Installs nothing: it drives the system's /usr/bin/chromium through
-// playwright-core.
+// socket). Last, it uploads a 960×540 PNG as that user from Node (a
+// multipart request, multipart.mjs) and shows the photo's thumbnail in an
+// <img> added to the GraphiQL page: the image must load from Folio's /media/
+// (the page's CSP allows images from its own origin only) at 320×180, with no
+// CSP violation. It saves a screenshot, thumbnail included, to
+// target/graphiql.png under the repository root. Installs nothing: it drives
+// the system's /usr/bin/chromium through playwright-core.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { pngImage } from './images.mjs';
+import { postMultipart } from './multipart.mjs';
 
 const ALLOWED_HOST = '127.0.0.1';
 const STEP_TIMEOUT_MS = 30_000;
@@ -74,6 +80,11 @@ subscription NewPosts {
   }
 }
 `;
+/** The image uploaded for the <img> check, and the thumbnail Folio makes of it (320 on the longest side). */
+const UPLOAD = { filename: 'browser.png', width: 960, height: 540 };
+const THUMBNAIL = { width: 320, height: 180 };
+const UPLOAD_PHOTO = readFileSync(join(here, 'operations/UploadPhoto.graphql'), 'utf8');
+
 /** How long the subscription may take to show a post, and how often one is written meanwhile. */
 const SUBSCRIPTION_DEADLINE_MS = 15_000;
 const POST_INTERVAL_MS = 250;
@@ -106,6 +117,15 @@ async function createPost(token, title) {
     { input: { title, body: 'Written by browser.mjs.' } },
     token,
   );
+}
+
+/** Uploads a photo as `token`'s user with a multipart request; the thumbnail's address. */
+async function uploadPhoto(token) {
+  const file = new File([pngImage(UPLOAD.width, UPLOAD.height)], UPLOAD.filename, { type: 'image/png' });
+  const variables = { file, caption: 'Shown by browser.mjs', tags: [] };
+  const { status, body } = await postMultipart(graphqlUrl, { query: UPLOAD_PHOTO, variables }, { token });
+  if (status !== 200 || body.errors?.length) throw new Error(`the upload failed: HTTP ${status} ${JSON.stringify(body)}`);
+  return body.data.createPhoto.thumbnail;
 }
 
 /** The text of the CodeMirror editor that `selector` finds. */
@@ -287,6 +307,49 @@ try {
     throw new Error(`GraphiQL shows the author's e-mail as ${JSON.stringify(shown.author.email)}, not ${email}: the token did not reach the socket`);
   }
   console.log(`GraphiQL shows the post "${title}" live (after ${written} earlier posts), with the author's e-mail`);
+
+  // An uploaded photo's thumbnail in an <img> of this page, as a photo app
+  // shows one: the browser fetches it from Folio under the page's CSP
+  // (img-src 'self'), and the request is checked like every other.
+  const thumbnailUrl = new URL(await uploadPhoto(token), origin).href;
+  console.log(`uploaded ${UPLOAD.filename} (${UPLOAD.width}×${UPLOAD.height}) from Node; its thumbnail is ${thumbnailUrl}`);
+  const fetched = page.waitForResponse((r) => r.url() === thumbnailUrl);
+  const shownImage = await page.evaluate(async (src) => {
+    const violations = [];
+    const onViolation = (event) => violations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+    document.addEventListener('securitypolicyviolation', onViolation);
+    const img = document.createElement('img');
+    img.alt = 'A thumbnail uploaded by browser.mjs';
+    // Set through the CSSOM, which the page's style-src does not govern.
+    Object.assign(img.style, {
+      position: 'fixed',
+      right: '24px',
+      bottom: '24px',
+      zIndex: '10000',
+      border: '4px solid white',
+      boxShadow: '0 2px 12px rgba(0, 0, 0, 0.4)',
+    });
+    const loaded = new Promise((resolve) => {
+      img.onload = () => resolve(true);
+      img.onerror = () => resolve(false);
+    });
+    img.src = src;
+    document.body.append(img);
+    const ok = await loaded;
+    document.removeEventListener('securitypolicyviolation', onViolation);
+    return { ok, width: img.naturalWidth, height: img.naturalHeight, violations };
+  }, thumbnailUrl);
+  const mediaResponse = await fetched;
+  const mediaType = mediaResponse.headers()['content-type'];
+  if (mediaResponse.status() !== 200 || mediaType !== 'image/png') {
+    throw new Error(`the browser got ${mediaResponse.status()} ${mediaType} for ${thumbnailUrl}, not 200 image/png`);
+  }
+  for (const violation of shownImage.violations) problems.push(`CSP violation: ${violation}`);
+  if (!shownImage.ok) throw new Error(`the <img> of ${thumbnailUrl} did not load`);
+  if (shownImage.width !== THUMBNAIL.width || shownImage.height !== THUMBNAIL.height) {
+    throw new Error(`the <img> shows ${shownImage.width}×${shownImage.height}, not the ${THUMBNAIL.width}×${THUMBNAIL.height} thumbnail`);
+  }
+  console.log(`the page shows the thumbnail in an <img>: ${shownImage.width}×${shownImage.height}, image/png from Folio`);
 
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath });

@@ -1,10 +1,14 @@
 // A small typed Folio client built on the generated documents: queries and
-// mutations over HTTP, subscriptions over a graphql-ws client. It is only
+// mutations over HTTP (uploads as GraphQL multipart requests, built with
+// extract-files as apollo-upload-client builds them), subscriptions over a
+// graphql-ws client. It is only
 // type-checked (`npm run typecheck`): if an operation in operations/ or the
 // schema changes shape, these functions stop compiling.
 import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import extractFiles from 'extract-files/extractFiles.mjs';
+import isExtractableFile from 'extract-files/isExtractableFile.mjs';
 import {
   CreatePhotoDocument,
   DeletePhotoDocument,
@@ -12,10 +16,12 @@ import {
   PhotoFeedDocument,
   PostCreatedDocument,
   RegisterDocument,
+  ReplacePhotoFileDocument,
   TagPageDocument,
   TagPhotoDocument,
   UpdatePostDocument,
   UpdateViewerProfileDocument,
+  UploadPhotoDocument,
   UserPageDocument,
 } from './generated/graphql';
 import type {
@@ -24,7 +30,9 @@ import type {
   PhotoFeedQuery,
   PostCreatedSubscription,
   PostCreatedSubscriptionVariables,
+  ReplacePhotoFileMutation,
   TagPageQuery,
+  UploadPhotoMutation,
   UserPageQuery,
 } from './generated/graphql';
 import type { CreatePhotoInput, ProfileInput } from './generated/schema';
@@ -58,6 +66,40 @@ export async function request<TResult, TVariables extends Record<string, unknown
     method: 'POST',
     headers,
     body: JSON.stringify({ query: print(document), variables }),
+  });
+  const body = (await response.json()) as { data?: TResult | null; errors?: FolioError[] };
+  if (body.errors?.length) throw new FolioRequestError(body.errors);
+  if (body.data == null) throw new Error(`no data (HTTP ${response.status})`);
+  return body.data;
+}
+
+/**
+ * Runs one typed operation whose variables carry files (`Upload` is a Blob
+ * or File) as a GraphQL multipart request: `operations` with each file
+ * replaced by null, `map` from part names to the variables' paths, then the
+ * files. The preflight header is what Folio, like Apollo Server, asks of a
+ * multipart request so that a plain HTML form cannot send one.
+ */
+export async function uploadRequest<TResult, TVariables extends Record<string, unknown>>(
+  endpoint: string,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+  token: string,
+): Promise<TResult> {
+  const { clone, files } = extractFiles({ query: print(document), variables }, isExtractableFile, '');
+  const form = new FormData();
+  form.append('operations', JSON.stringify(clone));
+  const parts = [...files];
+  form.append('map', JSON.stringify(Object.fromEntries(parts.map(([, paths], i) => [String(i + 1), paths]))));
+  parts.forEach(([file], i) => form.append(String(i + 1), file, file instanceof File ? file.name : 'blob'));
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      accept: 'application/graphql-response+json, application/json;q=0.9',
+      authorization: `Bearer ${token}`,
+      'apollo-require-preflight': 'true',
+    },
+    body: form,
   });
   const body = (await response.json()) as { data?: TResult | null; errors?: FolioError[] };
   if (body.errors?.length) throw new FolioRequestError(body.errors);
@@ -140,6 +182,27 @@ export async function publishPhoto(
   const { createPhoto } = await request(endpoint, CreatePhotoDocument, { input }, token);
   const { tagPhoto } = await request(endpoint, TagPhotoDocument, { photoId: createPhoto.id, tags: extraTags }, token);
   return { photo: createPhoto, tags: tagPhoto.tags.map((tag) => tag.name) };
+}
+
+/** Publishes a photo by uploading its image; the answer names its original and its thumbnail. */
+export async function uploadPhoto(
+  endpoint: string,
+  token: string,
+  file: File,
+  caption: string | null,
+  tags: string[],
+): Promise<UploadPhotoMutation['createPhoto']> {
+  return (await uploadRequest(endpoint, UploadPhotoDocument, { file, caption, tags }, token)).createPhoto;
+}
+
+/** Swaps a photo's image; the thumbnail's address changes with it. */
+export async function replacePhotoImage(
+  endpoint: string,
+  token: string,
+  id: string,
+  file: Blob,
+): Promise<ReplacePhotoFileMutation['replacePhotoFile']['thumbnail']> {
+  return (await uploadRequest(endpoint, ReplacePhotoFileDocument, { id, file }, token)).replacePhotoFile.thumbnail;
 }
 
 /** Retitles a post of the viewer's and returns when it changed. */

@@ -5,14 +5,18 @@
 #
 # Installs Chromium from the distribution if /usr/bin/chromium is missing,
 # runs `npm ci` here, starts `folio serve --demo` on a scratch SQLite database
-# and a free port on 127.0.0.1, then runs five steps against it:
+# and a free port on 127.0.0.1, then runs six steps against it:
 #   audit      graphql-http's GraphQL-over-HTTP server audits (fails on a MUST)
 #   schema     graphql-js: introspection and schema.graphql print the same
 #   typecheck  graphql-codegen over operations/, then tsc --noEmit
 #   subscribe  the graphql-ws client library: a new post reaches a signed-in
 #              and an anonymous subscriber, each as it may see it
-#   browser    GraphiQL in headless Chromium, a query and a subscription
-#              (screenshot: target/graphiql.png)
+#   uploads    multipart uploads built with extract-files (apollo-upload-
+#              client's way): a PNG and a JPEG, their original and thumbnail
+#              fetched back from /media/ and measured; no upload without the
+#              preflight header or a token
+#   browser    GraphiQL in headless Chromium, a query, a subscription and an
+#              uploaded thumbnail in an <img> (screenshot: target/graphiql.png)
 # Every step runs even if an earlier one failed; the last lines give one
 # result per step, and the exit status is non-zero if any failed.
 set -euo pipefail
@@ -141,6 +145,7 @@ step audit node audit.mjs "$BASE_URL/graphql"
 step schema node schema.mjs "$BASE_URL/graphql"
 step typecheck npm run --silent typecheck
 step subscribe node subscriptions.mjs "$BASE_URL/graphql"
+step uploads node uploads.mjs "$BASE_URL/graphql"
 step browser node browser.mjs "$BASE_URL"
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
