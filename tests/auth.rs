@@ -293,3 +293,16 @@ async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
     let body: Value = wrong_login(&app, "bob").await.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
 }
+
+#[tokio::test]
+async fn a_refused_token_is_an_error_of_the_request_with_no_place_in_the_document() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .graphql_as(Some("not-a-token"), "{ viewer { id } }", json!({}))
+        .await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "UNAUTHENTICATED", "{body:#}");
+    // No line 0, column 0: positions in a document start at 1.
+    assert!(error.get("locations").is_none(), "{body:#}");
+    assert!(error.get("path").is_none(), "{body:#}");
+}

@@ -244,8 +244,7 @@ async fn execute(
     });
     let response = match (checked, document) {
         (Err(err), _) => {
-            let error =
-                async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
+            let error = crate::error::request_error(&err);
             async_graphql::Response::from_errors(vec![error])
         }
         (Ok(_), Err(error)) => async_graphql::Response::from_errors(vec![error]),
@@ -460,8 +459,13 @@ async fn graphql_multipart(
     client: Option<ClientAddress>,
     body: axum::body::Body,
 ) -> Response {
-    // Every mutation that takes a file needs a signed-in user: anyone else
-    // is refused before the files are read, not after they were spooled.
+    // A cross-site form is refused first; then, since every mutation that
+    // takes a file needs a signed-in user, anyone else, before the files are
+    // spooled. The body is read and thrown away before the refusal is sent.
+    if let Err(refusal) = crate::multipart::check_preflight(headers) {
+        crate::multipart::discard(body).await;
+        return refusal.into_response();
+    }
     let refusal = match viewer(state, headers) {
         Ok(Viewer { user_id: Some(_) }) => None,
         Ok(_) => Some(crate::error::ApiError::Unauthenticated(
@@ -470,8 +474,8 @@ async fn graphql_multipart(
         Err(err) => Some(err),
     };
     if let Some(err) = refusal {
-        let error =
-            async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default());
+        crate::multipart::discard(body).await;
+        let error = crate::error::request_error(&err);
         return respond(headers, async_graphql::Response::from_errors(vec![error]));
     }
     let received = match crate::multipart::read(headers, body, state.uploads).await {

@@ -295,6 +295,16 @@ impl ErrorExtensions for ApiError {
     }
 }
 
+/// `err` as an error of the whole request, raised before any field ran: no
+/// path and no location in the document (async-graphql's
+/// `into_server_error` would give it line 0, column 0, which is none).
+pub fn request_error(err: &ApiError) -> async_graphql::ServerError {
+    let extended = err.extend();
+    let mut error = async_graphql::ServerError::new(extended.message, None);
+    error.extensions = extended.extensions;
+    error
+}
+
 /// Turns a `Result` whose error converts into [`ApiError`] into an [`ApiResult`].
 pub trait IntoGraphql<T> {
     /// Converts the error through [`ApiError`]'s extensions.

@@ -131,18 +131,52 @@ fn malformed(field: &str, message: impl Into<String>) -> Refusal {
     }
 }
 
+/// `PREFLIGHT_REQUIRED` unless the request carries one of [`PREFLIGHT_HEADERS`].
+pub fn check_preflight(headers: &HeaderMap) -> Result<(), Refusal> {
+    if PREFLIGHT_HEADERS
+        .iter()
+        .any(|name| headers.contains_key(*name))
+    {
+        Ok(())
+    } else {
+        Err(Refusal::NotPreflighted)
+    }
+}
+
+/// The most of a refused request's body that is read and thrown away
+/// before the refusal is sent.
+const DISCARDED_BYTES: usize = 32 * 1024 * 1024;
+
+/// The longest a refused request's body is read for.
+const DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads the body of a request refused before its body (no preflight
+/// header, no valid token) and throws it away, up to [`DISCARDED_BYTES`]
+/// and [`DISCARD_TIME`]. A client that sends its body in several writes
+/// would otherwise meet a closed connection half-way and never read the
+/// refusal (browsers and Node's `fetch` report only a network error).
+pub async fn discard(body: Body) {
+    use http_body_util::BodyExt;
+    let reading = async {
+        let mut body = body;
+        let mut read = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |data| data.len());
+            if read > DISCARDED_BYTES {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DISCARD_TIME, reading).await;
+}
+
 /// Reads a multipart GraphQL request from `body` within `limits`.
 pub async fn read(
     headers: &HeaderMap,
     body: Body,
     limits: UploadLimits,
 ) -> Result<Received, Refusal> {
-    if !PREFLIGHT_HEADERS
-        .iter()
-        .any(|name| headers.contains_key(*name))
-    {
-        return Err(Refusal::NotPreflighted);
-    }
+    check_preflight(headers)?;
     let boundary = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

@@ -13,12 +13,10 @@ import isExtractableFile from 'extract-files/isExtractableFile.mjs';
  * POSTs `operation` ({ query, variables, operationName? }) with its files as
  * a multipart request. `preflight` adds `Apollo-Require-Preflight: true`, as
  * an Apollo Client set up for uploads does; `token` is sent as a Bearer
- * token. `buffered` writes the whole body into memory first and sends it in
- * one piece instead of streaming the FormData part by part (see the README:
- * Folio may close the connection while a refused body is still streaming).
+ * token. The body streams part by part, as a client library sends it.
  * Returns the HTTP status, the content type and the parsed body.
  */
-export async function postMultipart(endpoint, operation, { token, preflight = true, buffered = false } = {}) {
+export async function postMultipart(endpoint, operation, { token, preflight = true } = {}) {
   const { clone, files } = extractFiles(operation, isExtractableFile, '');
   if (files.size === 0) throw new Error('the operation carries no file: send it as JSON');
 
@@ -34,14 +32,7 @@ export async function postMultipart(endpoint, operation, { token, preflight = tr
   const headers = { accept: 'application/graphql-response+json, application/json;q=0.9' };
   if (preflight) headers['apollo-require-preflight'] = 'true';
   if (token) headers.authorization = `Bearer ${token}`;
-  let body = form;
-  if (buffered) {
-    // A Response serialises the FormData and names its boundary.
-    const serialised = new Response(form);
-    headers['content-type'] = serialised.headers.get('content-type');
-    body = Buffer.from(await serialised.arrayBuffer());
-  }
-  // Streamed, no content-type here: fetch writes multipart/form-data with the boundary.
-  const response = await fetch(endpoint, { method: 'POST', headers, body });
+  // No content-type here: fetch writes multipart/form-data with the boundary.
+  const response = await fetch(endpoint, { method: 'POST', headers, body: form });
   return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.json() };
 }

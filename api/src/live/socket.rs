@@ -454,9 +454,7 @@ impl Connection {
             request.variables = async_graphql::Variables::from_json(variables);
         }
         let checked = crate::app::without_nul(&request)
-            .map_err(|err| {
-                async_graphql::ErrorExtensions::extend(&err).into_server_error(Default::default())
-            })
+            .map_err(|err| crate::error::request_error(&err))
             .and_then(|()| crate::schema::parse(&state.schema, &request.query));
         let document = match checked {
             Ok(document) => document,
