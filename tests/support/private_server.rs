@@ -91,14 +91,25 @@ impl PrivateServer {
             return None;
         }
         let dir = tempfile::tempdir().expect("a directory for the MariaDB server");
-        run(Command::new("mariadb-install-db")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", dir.path().join("data").display()))
-            .args([
-                "--user=root",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-            ]));
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("a temporary directory for the MariaDB server");
+        {
+            // Two installs at once have been seen to fail on each other's
+            // temporary tables: one at a time, each in its own `tmpdir`.
+            static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _one_at_a_time = INSTALLING
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            run(Command::new("mariadb-install-db")
+                .arg("--no-defaults")
+                .arg(format!("--datadir={}", dir.path().join("data").display()))
+                .arg(format!("--tmpdir={}", tmp.display()))
+                .args([
+                    "--user=root",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                ]));
+        }
         let mut server = PrivateServer {
             engine: Engine::MariaDb { child: None },
             port: free_port(),
@@ -159,6 +170,7 @@ impl PrivateServer {
                 let spawned = Command::new("mariadbd")
                     .arg("--no-defaults")
                     .arg(format!("--datadir={}", dir.join("data").display()))
+                    .arg(format!("--tmpdir={}", dir.join("tmp").display()))
                     .arg(format!("--port={port}"))
                     .arg(format!("--socket={}", dir.join("mariadb.sock").display()))
                     .arg(format!("--pid-file={}", dir.join("mariadb.pid").display()))
