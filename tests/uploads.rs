@@ -702,3 +702,79 @@ async fn an_upload_without_a_valid_token_is_refused_before_it_is_read() {
     assert_eq!(photo_rows(&app).await, 0);
     assert!(stored_objects(&app).is_empty());
 }
+
+/// POSTs `createPhoto` with `bytes` as a multipart body sent in four pieces
+/// `pause` apart, as a slow link would; returns the status and the body.
+async fn slow_upload(
+    app: &TestApp,
+    token: &str,
+    bytes: Vec<u8>,
+    pause: std::time::Duration,
+) -> (u16, Value) {
+    use futures_util::StreamExt;
+    let boundary = "folio-slow-upload-boundary";
+    let operations = json!({ "query": CREATE_PHOTO, "variables": { "input": {
+        "file": null, "caption": "Slow", "tags": [],
+    } } });
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.input.file\"]}}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"slow.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let quarter = body.len().div_ceil(4);
+    let pieces: Vec<Vec<u8>> = body.chunks(quarter).map(<[u8]>::to_vec).collect();
+    let stream = futures_util::stream::iter(pieces.into_iter().enumerate()).then(
+        move |(i, piece)| async move {
+            if i > 0 {
+                tokio::time::sleep(pause).await;
+            }
+            Ok::<_, std::io::Error>(piece)
+        },
+    );
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("apollo-require-preflight", "true")
+        .bearer_auth(token)
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_upload_has_its_own_time_limit_not_the_request_timeout() {
+    let mut config = api::config::ServerConfig {
+        request_timeout_secs: 1,
+        ..Default::default()
+    };
+    config.media.upload_timeout_secs = 30;
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+    // About 1.5 s in all: past the request timeout, well within the upload's.
+    let pause = std::time::Duration::from_millis(500);
+    let (status, body) = slow_upload(&app, &token, png_of(40, 30), pause).await;
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(body["data"]["createPhoto"]["width"], 40, "{body:#}");
+
+    // An upload slower than its own limit is stopped, and leaves nothing.
+    let mut config = api::config::ServerConfig::default();
+    config.media.upload_timeout_secs = 1;
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+    let (status, body) = slow_upload(&app, &token, png_of(40, 30), pause).await;
+    assert_eq!(status, 408, "{body:#}");
+    assert_eq!(code(&body), "REQUEST_TIMEOUT", "{body:#}");
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(stored_objects(&app).is_empty());
+}

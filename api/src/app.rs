@@ -26,7 +26,6 @@ use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{ClientAddress, Tokens};
@@ -85,9 +84,12 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         ))
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_secs),
+        .layer(axum::middleware::from_fn_with_state(
+            TimeLimits {
+                ordinary: Duration::from_secs(config.request_timeout_secs),
+                upload: Duration::from_secs(config.media.upload_timeout_secs),
+            },
+            time_limit,
         ))
         .layer(cors(&config.cors_origins))
         .layer(axum::middleware::map_response(coded_refusal))
@@ -95,6 +97,31 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(checked_request_id))
+}
+
+/// How long a request may take: uploads get a limit of their own.
+#[derive(Debug, Clone, Copy)]
+struct TimeLimits {
+    ordinary: Duration,
+    upload: Duration,
+}
+
+/// Answers 408 when a request takes longer than its limit (a multipart
+/// upload's, or the ordinary one); [`coded_refusal`] gives it its body.
+async fn time_limit(
+    State(limits): State<TimeLimits>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = if crate::multipart::is_multipart(request.headers()) {
+        limits.upload
+    } else {
+        limits.ordinary
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// The largest request bodies: uploads get a limit of their own.

@@ -263,6 +263,12 @@ pub struct MediaConfig {
     /// thread, off the request threads); further uploads wait their turn.
     #[arg(long, env = "FOLIO_IMAGE_WORKERS", default_value_t = 2)]
     pub image_workers: usize,
+
+    /// How long an upload (a multipart request) may take before it is
+    /// answered with 408, in seconds: in place of the request timeout,
+    /// which is too short for 25 MiB on a slow link.
+    #[arg(long, env = "FOLIO_UPLOAD_TIMEOUT", default_value_t = 600)]
+    pub upload_timeout_secs: u64,
 }
 
 impl MediaConfig {
