@@ -162,7 +162,7 @@ pub async fn create_photo(
 ) -> Result<photo::Model, DbErr> {
     let txn = db.begin().await?;
     let created = photo.insert(&txn).await?;
-    let tagged = attach_tags(&txn, created.id, names, false).await?;
+    let tagged = attach_tags(&txn, &created, names, false).await?;
     let created_event = Change::PhotoCreated {
         photo_id: created.id,
         owner_id: created.owner_id,
@@ -178,11 +178,11 @@ pub async fn create_photo(
 /// already stay as they are, and emit nothing. All or nothing.
 pub async fn tag_photo(
     db: &DatabaseConnection,
-    photo_id: i32,
+    photo: &photo::Model,
     names: &[String],
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    let tagged = attach_tags(&txn, photo_id, names, true).await?;
+    let tagged = attach_tags(&txn, photo, names, true).await?;
     outbox::append(&txn, &tagged).await?;
     txn.commit().await
 }
@@ -213,10 +213,11 @@ pub async fn untag_photo(
 /// transaction.
 async fn attach_tags(
     db: &impl ConnectionTrait,
-    photo_id: i32,
+    photo: &photo::Model,
     names: &[String],
     existing: bool,
 ) -> Result<Vec<Change>, DbErr> {
+    let photo_id = photo.id;
     if names.is_empty() {
         return Ok(Vec::new());
     }
@@ -248,6 +249,7 @@ async fn attach_tags(
         photo_id: Set(photo_id),
         tag_id: Set(tag_id),
         created_at: Set(now),
+        photo_created_at: Set(Some(photo.created_at)),
     }))
     .on_conflict_do_nothing_on([photo_tag::Column::PhotoId, photo_tag::Column::TagId])
     .exec_without_returning(db)

@@ -14,6 +14,10 @@ pub struct Model {
     pub tag_id: i32,
     /// When the photo was tagged (UTC).
     pub created_at: DateTimeUtc,
+    /// A copy of the photo's `created_at`, so that a tag's newest photos
+    /// are read from this table's index (`None` only for a row written
+    /// without it).
+    pub photo_created_at: Option<DateTimeUtc>,
 }
 
 /// The two ends of the join.

@@ -94,6 +94,7 @@ pub async fn tag_photo(
     photo_tag::ActiveModel {
         photo_id: Set(photo.id),
         tag_id: Set(tag.id),
+        photo_created_at: Set(Some(photo.created_at)),
         ..Default::default()
     }
     .insert(db)

@@ -126,10 +126,12 @@ where
             let child = table_of(&def.to_tbl);
             let mut base = Query::select();
             base.from(child.clone());
+            let mut mirror = None;
             let parent_column = match &via {
                 // Many-to-many: join the join table, whose `via.to_col` names the parent.
                 Some(via) => {
                     let join = table_of(&via.to_tbl);
+                    mirror = mirrored(&join, sea_orm::IdenStatic::as_str(&slice.sort.key.column()));
                     base.inner_join(
                         join.clone(),
                         Expr::col((join.clone(), column_of(&def.from_col)))
@@ -141,7 +143,7 @@ where
             };
             let backend = self.db.get_database_backend();
             let mut windows = if seeks_per_parent(backend, slice, parents.len()) {
-                run_seeks::<C, F, K>(&self.db, base, parent_column, &parents, slice).await?
+                run_seeks::<C, F, K>(&self.db, base, parent_column, mirror, &parents, slice).await?
             } else {
                 base.and_where(Expr::expr(parent_column.clone()).is_in(parents.iter().copied()));
                 run_window::<C, F, K>(&self.db, base, Some(parent_column), slice).await?
@@ -236,8 +238,32 @@ fn seeks_per_parent<F, K>(backend: DbBackend, slice: &Slice<F, K>, parents: usiz
     }
 }
 
+/// Columns a join table copies from its child rows, so that a parent's
+/// children are read in order from the join table's own index: (join table,
+/// the child's sort column, the join table's copy of it, the join table's
+/// child id). `photo_tags.photo_created_at` is the photo's `created_at`.
+const MIRRORED: &[(&str, &str, &str, &str)] =
+    &[("photo_tags", "created_at", "photo_created_at", "photo_id")];
+
+/// The join table `join`'s copies of the child's sort column `sort` and of
+/// the child's id, when it keeps one ([`MIRRORED`]).
+fn mirrored(join: &sea_orm::sea_query::DynIden, sort: &str) -> Option<(SimpleExpr, SimpleExpr)> {
+    let join_name = join.to_string();
+    MIRRORED
+        .iter()
+        .find(|(table, column, _, _)| *table == join_name && *column == sort)
+        .map(|(_, _, copy, id)| {
+            (
+                qualified(join.clone(), Alias::new(*copy).into_iden()),
+                qualified(join.clone(), Alias::new(*id).into_iden()),
+            )
+        })
+}
+
 /// One page per parent, each read by a seek: `base` names the tables,
-/// `parent` the column that holds the parent's id. Every parent's subquery
+/// `parent` the column that holds the parent's id; `mirror`, the join
+/// table's copies of the sort column and of the child's id, to seek on in
+/// place of the child's own. Every parent's subquery
 /// is `… WHERE parent = ? AND <filter> AND <past the cursor> ORDER BY key,
 /// id LIMIT n + 1`, joined to the parent ids `LATERAL` on PostgreSQL and
 /// put together by `UNION ALL` elsewhere (SQLite lacks LATERAL).
@@ -245,6 +271,7 @@ async fn run_seeks<C, F, K>(
     db: &impl ConnectionTrait,
     base: SelectStatement,
     parent: SimpleExpr,
+    mirror: Option<(SimpleExpr, SimpleExpr)>,
     parents: &[i32],
     slice: &Slice<F, K>,
 ) -> Result<HashMap<i32, Window<C::Model>>, DbErr>
@@ -256,9 +283,13 @@ where
 {
     let table = C::default().into_iden();
     let sort_name = slice.sort.key.column().into_iden();
-    let sort_col = qualified(table.clone(), sort_name.clone());
     let id_name = primary_id_column::<C>().into_iden();
-    let id_col = qualified(table, id_name.clone());
+    let (sort_col, id_col) = mirror.unwrap_or_else(|| {
+        (
+            qualified(table.clone(), sort_name.clone()),
+            qualified(table, id_name.clone()),
+        )
+    });
     let order = slice.read_order();
     let limit = slice.page.limit.unwrap_or(u64::MAX);
     // The subquery of one parent, whose id is `parent_value`.

@@ -186,7 +186,7 @@ impl PhotoMutation {
         let found =
             owned::<photo::Entity>(ctx, &photo_id, NodeType::Photo, "photoId", |p| p.owner_id)
                 .await?;
-        write::tag_photo(db(ctx)?, found.id, &tags).await.gql()?;
+        write::tag_photo(db(ctx)?, &found, &tags).await.gql()?;
         Ok(Photo(found))
     }
 

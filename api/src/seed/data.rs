@@ -332,6 +332,7 @@ impl Demo {
                 photo_id: Set(photo_id),
                 tag_id: Set(tag_ids[t]),
                 created_at: Set(created_at),
+                photo_created_at: Set(Some(created_at)),
             })
             .collect()
     }
