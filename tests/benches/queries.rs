@@ -65,7 +65,7 @@ SELECT pt.photo_id, t.id, t.name FROM photo_tags pt JOIN tags t ON t.id = pt.tag
         "SELECT id, name FROM tags ORDER BY name, id LIMIT 11;
 SELECT a.id, x.id, x.owner_id, x.filename, x.created_at FROM unnest(ARRAY[:tags]) a(id) CROSS JOIN LATERAL
   (SELECT p.id, p.owner_id, p.filename, p.created_at FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
-   WHERE pt.tag_id = a.id ORDER BY p.created_at DESC, p.id DESC LIMIT 11) x;
+   WHERE pt.tag_id = a.id ORDER BY pt.photo_created_at DESC, pt.photo_id DESC LIMIT 11) x;
 SELECT id, username FROM users WHERE id IN (:owners);
 SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:owners]) a(id) CROSS JOIN LATERAL
   (SELECT id, title, created_at FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT 4) x;",
@@ -76,7 +76,7 @@ SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:owners]) a(id) CROSS
         "SELECT id, name FROM tags ORDER BY name, id LIMIT 11;
 SELECT a.id, x.id, x.owner_id, x.filename, x.created_at FROM unnest(ARRAY[:tags]) a(id) CROSS JOIN LATERAL
   (SELECT p.id, p.owner_id, p.filename, p.created_at FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
-   WHERE pt.tag_id = a.id ORDER BY p.created_at DESC, p.id DESC LIMIT 101) x;
+   WHERE pt.tag_id = a.id ORDER BY pt.photo_created_at DESC, pt.photo_id DESC LIMIT 101) x;
 SELECT id, username FROM users WHERE id IN (:all_owners);
 SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:all_owners]) a(id) CROSS JOIN LATERAL
   (SELECT id, title, created_at FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT 21) x;",
@@ -86,7 +86,7 @@ SELECT a.id, x.id, x.title, x.created_at FROM unnest(ARRAY[:all_owners]) a(id) C
 /// The photos of the first ten tags, at most `:n` of each, newest first.
 const TAG_PHOTOS: &str = "SELECT x.owner_id FROM (SELECT id FROM tags ORDER BY name, id LIMIT 10) t
   CROSS JOIN LATERAL (SELECT p.owner_id FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id
-  WHERE pt.tag_id = t.id ORDER BY p.created_at DESC, p.id DESC LIMIT :n) x";
+  WHERE pt.tag_id = t.id ORDER BY pt.photo_created_at DESC, pt.photo_id DESC LIMIT :n) x";
 
 /// The ids the minimal SQL stands on, as the GraphQL request finds them.
 fn id_queries() -> Vec<(&'static str, String)> {
