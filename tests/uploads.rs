@@ -186,6 +186,12 @@ fn stored_objects(app: &TestApp) -> Vec<std::path::PathBuf> {
     found
 }
 
+/// Asserts that a refused or failed upload left no photo row and no object.
+async fn assert_nothing_kept(app: &TestApp) {
+    assert_eq!(photo_rows(app).await, 0, "a photo row was kept");
+    assert!(stored_objects(app).is_empty(), "an object was kept");
+}
+
 async fn photo_rows(app: &TestApp) -> u64 {
     photo::Entity::find().count(&app.db.conn).await.unwrap()
 }
@@ -329,8 +335,7 @@ async fn what_is_not_an_acceptable_image_is_refused_and_leaves_nothing() {
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("50000×50000"), "{message}");
 
-    assert_eq!(photo_rows(&app).await, 0);
-    assert!(stored_objects(&app).is_empty());
+    assert_nothing_kept(&app).await;
 }
 
 #[tokio::test]
@@ -351,8 +356,7 @@ async fn a_file_over_the_limit_is_413_and_leaves_nothing() {
             .contains("16384 bytes"),
         "{body:#}"
     );
-    assert_eq!(photo_rows(&app).await, 0);
-    assert!(stored_objects(&app).is_empty());
+    assert_nothing_kept(&app).await;
 }
 
 #[tokio::test]
@@ -374,8 +378,7 @@ async fn a_multipart_request_without_a_preflight_header_is_refused() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(code(&body), "PREFLIGHT_REQUIRED");
-    assert_eq!(photo_rows(&app).await, 0);
-    assert!(stored_objects(&app).is_empty());
+    assert_nothing_kept(&app).await;
 }
 
 #[tokio::test]
@@ -675,8 +678,7 @@ async fn more_files_than_allowed_is_413_and_leaves_nothing() {
             .contains("at most 4 files"),
         "{body:#}"
     );
-    assert_eq!(photo_rows(&app).await, 0);
-    assert!(stored_objects(&app).is_empty());
+    assert_nothing_kept(&app).await;
 }
 
 #[tokio::test]
@@ -699,8 +701,7 @@ async fn an_upload_without_a_valid_token_is_refused_before_it_is_read() {
         assert_eq!(status, 200);
         assert_eq!(code(&body), "UNAUTHENTICATED", "{body:#}");
     }
-    assert_eq!(photo_rows(&app).await, 0);
-    assert!(stored_objects(&app).is_empty());
+    assert_nothing_kept(&app).await;
 }
 
 /// POSTs `createPhoto` with `bytes` as a multipart body sent in four pieces
@@ -775,6 +776,5 @@ async fn an_upload_has_its_own_time_limit_not_the_request_timeout() {
     let (status, body) = slow_upload(&app, &token, png_of(40, 30), pause).await;
     assert_eq!(status, 408, "{body:#}");
     assert_eq!(code(&body), "REQUEST_TIMEOUT", "{body:#}");
-    assert_eq!(photo_rows(&app).await, 0);
-    assert!(stored_objects(&app).is_empty());
+    assert_nothing_kept(&app).await;
 }

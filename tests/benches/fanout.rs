@@ -45,7 +45,7 @@
 use std::time::{Duration, Instant};
 
 use folio_tests::socket::{Received, Socket};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 /// Every subscriber's one subscription.
@@ -69,7 +69,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod support;
 
-use support::{BenchDb, JWT_SECRET, ServerProcess, env_or};
+use support::{BenchDb, JWT_SECRET, ServerProcess, call, env_or};
 
 fn main() {
     // Server mode: this very binary, re-run as `folio serve`.
@@ -448,27 +448,4 @@ async fn create_post(
     )
     .await
     .map(drop)
-}
-
-/// Sends one request; its `data`, or what went wrong.
-async fn call(
-    http: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Result<Value, String> {
-    let mut request = http
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.map_err(|err| err.to_string())?;
-    let status = response.status();
-    let body: Value = response.json().await.map_err(|err| err.to_string())?;
-    if !status.is_success() || body.get("errors").is_some() {
-        return Err(format!("{status}: {body}"));
-    }
-    Ok(body["data"].clone())
 }

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The allocator the `folio` binary uses, so that server mode measures it.
 #[global_allocator]
@@ -32,7 +32,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod support;
 
-use support::{BenchDb, ServerProcess, env_or};
+use support::{BenchDb, ServerProcess, call, env_or};
 
 /// The reads: the spec's nested queries.
 const READS: [&str; 3] = [
@@ -204,27 +204,4 @@ async fn write_round(
     )
     .await?;
     Ok(4)
-}
-
-/// Sends one request; its `data`, or what went wrong.
-async fn call(
-    http: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Result<Value, String> {
-    let mut request = http
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.map_err(|err| err.to_string())?;
-    let status = response.status();
-    let body: Value = response.json().await.map_err(|err| err.to_string())?;
-    if !status.is_success() || body.get("errors").is_some() {
-        return Err(format!("{status}: {body}"));
-    }
-    Ok(body["data"].clone())
 }

@@ -197,3 +197,26 @@ pub async fn post(client: &reqwest::Client, url: &str, query: &str) -> Value {
         .await
         .unwrap()
 }
+
+/// Sends one request; its `data`, or what went wrong.
+pub async fn call(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Result<Value, String> {
+    let mut request = http
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|err| err.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|err| err.to_string())?;
+    if !status.is_success() || body.get("errors").is_some() {
+        return Err(format!("{status}: {body}"));
+    }
+    Ok(body["data"].clone())
+}
