@@ -131,3 +131,69 @@ async fn sibling_connections_with_different_arguments_cost_one_statement_each() 
         "users, then one statement per distinct argument set"
     );
 }
+
+/// A user's relations, every kind of them, some twice under aliases, through
+/// a fragment and with arguments in variables.
+const EVERY_RELATION: &str = "fragment Everything on User {
+    username
+    postCount
+    profile { bio user { username } }
+    newest: posts(first: 2) { nodes { title author { username } } }
+    oldest: posts(last: 1, orderBy: { field: TITLE, direction: $direction }) {
+        totalCount edges { cursor node { title commentCount } }
+    }
+    photos(first: $photos) { nodes { filename owner { username } tags { name photoCount } } }
+    comments(first: 2) { nodes { body post { title } } }
+}";
+
+/// The lists load their items' relations ahead, level by level. What they
+/// load must be what each item would have loaded for itself: the same users
+/// asked for one by one (`user(username:)`, which loads nothing ahead)
+/// come back with the same relations, and the list's statements still follow
+/// its shape.
+#[tokio::test]
+async fn relations_loaded_ahead_are_the_ones_each_item_would_load() {
+    let app = TestApp::seeded(&data::small(5)).await;
+    let variables = json!({ "direction": "ASC", "photos": 2 });
+    let list = format!(
+        "query($direction: OrderDirection!, $photos: Int) {{ users(first: 4) {{ nodes {{ ...Everything }} }} }} {EVERY_RELATION}"
+    );
+    let (listed, statements) = app.data_and_statements(&list, variables.clone()).await;
+    // users; postCount; profile, its user; newest and their authors; oldest
+    // and their comment counts; photos, owners, tags, tag photo counts;
+    // comments and their posts.
+    assert_eq!(statements, 14, "one statement per relation and level");
+    let users = listed["users"]["nodes"].as_array().unwrap();
+    assert_eq!(users.len(), 4);
+    let mut with_photos = 0;
+    for user in users {
+        let username = user["username"].as_str().unwrap();
+        let one = format!(
+            "query($direction: OrderDirection!, $photos: Int, $username: String!) {{ user(username: $username) {{ ...Everything }} }} {EVERY_RELATION}"
+        );
+        let mut variables = variables.clone();
+        variables["username"] = json!(username);
+        let alone = app.data(&one, variables).await;
+        assert_eq!(user, &alone["user"], "{username}");
+        with_photos += usize::from(!user["photos"]["nodes"].as_array().unwrap().is_empty());
+    }
+    assert!(with_photos > 0, "the data set has photos to compare");
+}
+
+/// A field behind a directive is left to its resolver, which still answers it.
+#[tokio::test]
+async fn a_relation_behind_a_directive_is_still_answered() {
+    let app = TestApp::seeded(&data::small(5)).await;
+    let query = "query($with: Boolean!) { users(first: 3) { nodes {
+        profile @include(if: $with) { bio }
+        posts(first: 1) @skip(if: $with) { nodes { title } }
+    } } }";
+    let (shown, statements) = app
+        .data_and_statements(query, json!({ "with": true }))
+        .await;
+    assert_eq!(statements, 2, "users, profiles");
+    for user in shown["users"]["nodes"].as_array().unwrap() {
+        assert!(user["profile"]["bio"].is_string(), "{user}");
+        assert!(user.get("posts").is_none(), "{user}");
+    }
+}

@@ -13,6 +13,7 @@
 //! return entity models and know nothing of GraphQL. They never read a secret
 //! column: [`SECRET_COLUMNS`] are selected as empty strings.
 
+pub mod ahead;
 pub mod by_key;
 pub mod count;
 pub mod has_many;
@@ -36,6 +37,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, RelationDef
 
 use crate::error::LoadError;
 
+pub use ahead::Ahead;
 pub use by_key::{ById, ByUnique, ToOne, find_where};
 pub use count::CountOf;
 pub use has_many::{Slice, ToMany, page_of_roots};
@@ -101,6 +103,8 @@ pub const MAX_BATCH_SIZE: usize = 10_000;
 pub struct Loaders {
     /// Every relation's loader, batching per key type.
     pub relations: DataLoader<RelationLoader>,
+    /// What lists loaded ahead for their items' relation fields.
+    pub ahead: Ahead,
 }
 
 impl Loaders {
@@ -116,7 +120,13 @@ impl Loaders {
         })
         .delay(Duration::ZERO)
         .max_batch_size(MAX_BATCH_SIZE);
-        (Loaders { relations }, driver)
+        (
+            Loaders {
+                relations,
+                ahead: Ahead::default(),
+            },
+            driver,
+        )
     }
 }
 

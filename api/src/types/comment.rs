@@ -106,3 +106,20 @@ impl Comment {
         ))
     }
 }
+
+impl super::ahead::LoadAhead for Comment {
+    type Entity = comment::Entity;
+
+    fn field<'a>(
+        ctx: &'a Context<'a>,
+        field: async_graphql::SelectionField<'a>,
+        rows: &'a [&'a comment::Model],
+    ) -> Option<futures_util::future::BoxFuture<'a, ()>> {
+        use super::ahead::to_one;
+        match field.name() {
+            "author" => to_one::<comment::Entity, user::Entity, User>(ctx, field, rows),
+            "post" => to_one::<comment::Entity, post::Entity, Post>(ctx, field, rows),
+            _ => None,
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! and the generic loader that serves it, through the helpers below; no
 //! resolver builds SQL.
 
+pub(crate) mod ahead;
 pub mod comment;
 pub mod connection;
 pub mod order;
@@ -159,7 +160,11 @@ where
     let Some(key) = ToOne::<P, C>::of(parent) else {
         return Ok(None);
     };
-    loaders(ctx)?.relations.load_one(key).await.gql()
+    let loaders = loaders(ctx)?;
+    if let Some(loaded) = loaders.ahead.take(&key) {
+        return loaded.gql();
+    }
+    loaders.relations.load_one(key).await.gql()
 }
 
 /// Resolves a to-one relation that always has a row (its foreign key is not
@@ -201,13 +206,15 @@ where
 {
     let slice = slice_of(ctx, &args, filter, sort)?;
     let page = slice.page.clone();
-    let window = loaders(ctx)?
-        .relations
-        .load_one(ToMany::<P, C, F, K>::new(parent, slice))
-        .await
-        .gql()?
-        .map(Window::take)
-        .unwrap_or_default();
+    let loaders = loaders(ctx)?;
+    let key = ToMany::<P, C, F, K>::new(parent, slice);
+    let window = match loaders.ahead.take(&key) {
+        Some(loaded) => loaded,
+        None => loaders.relations.load_one(key).await,
+    }
+    .gql()?
+    .map(Window::take)
+    .unwrap_or_default();
     Ok(connection(window, &page, sort, wrap))
 }
 
@@ -224,11 +231,15 @@ where
     E::Model: FromQueryResult,
     F: Filter<E>,
     K: SortKey<E>,
+    N: ahead::LoadAhead<Entity = E>,
 {
     let slice = slice_of::<E, F, K>(ctx, &args, filter, sort)?;
     let page = slice.page.clone();
     let db = &loaders(ctx)?.relations.loader().db;
     let window = page_of_roots::<E, F, K>(db, &slice).await.gql()?;
+    let rows: Vec<&E::Model> = window.rows.iter().collect();
+    ahead::items::<N>(ctx, ctx.field(), &rows).await;
+    drop(rows);
     Ok(connection(window, &page, sort, wrap))
 }
 
@@ -257,19 +268,25 @@ where
     C::Model: FromQueryResult + Send + Sync + Clone,
     K: SortKey<C>,
 {
-    let slice = Slice {
+    let loaders = loaders(ctx)?;
+    let key = ToMany::<P, C, _, K>::new(parent, list_slice(sort));
+    let window = match loaders.ahead.take(&key) {
+        Some(loaded) => loaded,
+        None => loaders.relations.load_one(key).await,
+    }
+    .gql()?;
+    Ok(window.map(|w| Window::take(w).rows).unwrap_or_default())
+}
+
+/// The slice of a small list: every row, in `sort` order.
+pub(crate) fn list_slice<K>(sort: Sort<K>) -> Slice<crate::loader::Unfiltered, K> {
+    Slice {
         filter: crate::loader::Unfiltered,
         sort,
         page: Page::all(),
         with_total: false,
         unread: Unread::default(),
-    };
-    let window = loaders(ctx)?
-        .relations
-        .load_one(ToMany::<P, C, _, K>::new(parent, slice))
-        .await
-        .gql()?;
-    Ok(window.map(|w| Window::take(w).rows).unwrap_or_default())
+    }
 }
 
 /// Resolves the number of `C` rows related to the `P` row `parent`.
@@ -278,12 +295,14 @@ where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
 {
-    let count = loaders(ctx)?
-        .relations
-        .load_one(CountOf::<P, C>::new(parent))
-        .await
-        .gql()?
-        .unwrap_or(0);
+    let loaders = loaders(ctx)?;
+    let key = CountOf::<P, C>::new(parent);
+    let count = match loaders.ahead.take(&key) {
+        Some(loaded) => loaded,
+        None => loaders.relations.load_one(key).await,
+    }
+    .gql()?
+    .unwrap_or(0);
     Ok(i64::try_from(count).unwrap_or(i64::MAX))
 }
 
@@ -300,22 +319,32 @@ where
     F: Filter<E>,
     K: SortKey<E>,
 {
+    slice_for(&ctx.look_ahead(), args, filter, sort)
+}
+
+/// The slice of the connection field whose selection is `selected`.
+pub(crate) fn slice_for<E, F, K>(
+    selected: &async_graphql::Lookahead<'_>,
+    args: &PageArgs,
+    filter: F,
+    sort: Sort<K>,
+) -> ApiResult<Slice<F, K>>
+where
+    E: EntityTrait,
+    F: Filter<E>,
+    K: SortKey<E>,
+{
+    let nodes = selected.field("nodes");
+    let edge_nodes = selected.field("edges").field("node");
     Ok(Slice {
         filter,
         sort,
         page: Page::from_args(args, sort).gql()?,
-        with_total: wants_total(ctx),
+        with_total: selected.field("totalCount").exists(),
         unread: Unread::unless(|field| {
-            let selected = ctx.look_ahead();
-            selected.field("nodes").field(field).exists()
-                || selected.field("edges").field("node").field(field).exists()
+            nodes.field(field).exists() || edge_nodes.field(field).exists()
         }),
     })
-}
-
-/// Whether the connection being resolved has `totalCount` selected.
-pub(crate) fn wants_total(ctx: &Context<'_>) -> bool {
-    ctx.look_ahead().field("totalCount").exists()
 }
 
 /// The complexity of a connection field: its page size times what is

@@ -205,11 +205,33 @@ impl Photo {
     /// The photo's tags, by name.
     #[graphql(complexity = "limits::TAGS_PER_PHOTO.saturating_mul(child_complexity)")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
-        let by_name = Sort {
-            key: TagOrderField::Name,
-            descending: false,
-        };
-        let tags = load_list::<photo::Entity, tag::Entity, _>(ctx, self.0.id, by_name).await?;
+        let tags =
+            load_list::<photo::Entity, tag::Entity, _>(ctx, self.0.id, tags_by_name()).await?;
         Ok(tags.into_iter().map(Tag).collect())
+    }
+}
+
+/// The order of a photo's tags: by name.
+fn tags_by_name() -> Sort<TagOrderField> {
+    Sort {
+        key: TagOrderField::Name,
+        descending: false,
+    }
+}
+
+impl super::ahead::LoadAhead for Photo {
+    type Entity = photo::Entity;
+
+    fn field<'a>(
+        ctx: &'a Context<'a>,
+        field: async_graphql::SelectionField<'a>,
+        rows: &'a [&'a photo::Model],
+    ) -> Option<futures_util::future::BoxFuture<'a, ()>> {
+        use super::ahead::{list, to_one};
+        match field.name() {
+            "owner" => to_one::<photo::Entity, user::Entity, User>(ctx, field, rows),
+            "tags" => list::<photo::Entity, tag::Entity, _, Tag>(ctx, field, rows, tags_by_name()),
+            _ => None,
+        }
     }
 }

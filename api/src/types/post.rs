@@ -130,3 +130,25 @@ object_with_connections! {
         comments: Comment by post::Entity => comment::Entity, CommentFilterInput, CommentOrder;
     }
 }
+
+impl super::ahead::LoadAhead for Post {
+    type Entity = post::Entity;
+
+    fn field<'a>(
+        ctx: &'a Context<'a>,
+        field: async_graphql::SelectionField<'a>,
+        rows: &'a [&'a post::Model],
+    ) -> Option<futures_util::future::BoxFuture<'a, ()>> {
+        use super::ahead::{connection, count, to_one};
+        match field.name() {
+            "author" => to_one::<post::Entity, user::Entity, User>(ctx, field, rows),
+            "commentCount" => count::<post::Entity, comment::Entity>(ctx, rows),
+            "comments" => {
+                connection::<post::Entity, comment::Entity, CommentFilterInput, CommentOrder, Comment>(
+                    ctx, field, rows,
+                )
+            }
+            _ => None,
+        }
+    }
+}

@@ -63,3 +63,18 @@ impl Profile {
         ))
     }
 }
+
+impl super::ahead::LoadAhead for Profile {
+    type Entity = profile::Entity;
+
+    fn field<'a>(
+        ctx: &'a Context<'a>,
+        field: async_graphql::SelectionField<'a>,
+        rows: &'a [&'a profile::Model],
+    ) -> Option<futures_util::future::BoxFuture<'a, ()>> {
+        match field.name() {
+            "user" => super::ahead::to_one::<profile::Entity, user::Entity, User>(ctx, field, rows),
+            _ => None,
+        }
+    }
+}

@@ -98,3 +98,24 @@ object_with_connections! {
         photos: Photo by tag::Entity => photo::Entity, PhotoFilterInput, PhotoOrder;
     }
 }
+
+impl super::ahead::LoadAhead for Tag {
+    type Entity = tag::Entity;
+
+    fn field<'a>(
+        ctx: &'a Context<'a>,
+        field: async_graphql::SelectionField<'a>,
+        rows: &'a [&'a tag::Model],
+    ) -> Option<futures_util::future::BoxFuture<'a, ()>> {
+        use super::ahead::{connection, count};
+        match field.name() {
+            "photoCount" => count::<tag::Entity, photo::Entity>(ctx, rows),
+            "photos" => {
+                connection::<tag::Entity, photo::Entity, PhotoFilterInput, PhotoOrder, Photo>(
+                    ctx, field, rows,
+                )
+            }
+            _ => None,
+        }
+    }
+}

@@ -139,3 +139,34 @@ object_with_connections! {
         comments: Comment by user::Entity => comment::Entity, CommentFilterInput, CommentOrder;
     }
 }
+
+impl super::ahead::LoadAhead for User {
+    type Entity = user::Entity;
+
+    fn field<'a>(
+        ctx: &'a Context<'a>,
+        field: async_graphql::SelectionField<'a>,
+        rows: &'a [&'a user::Model],
+    ) -> Option<futures_util::future::BoxFuture<'a, ()>> {
+        use super::ahead::{connection, count, to_one};
+        match field.name() {
+            "profile" => to_one::<user::Entity, profile::Entity, Profile>(ctx, field, rows),
+            "postCount" => count::<user::Entity, post::Entity>(ctx, rows),
+            "photoCount" => count::<user::Entity, photo::Entity>(ctx, rows),
+            "posts" => connection::<user::Entity, post::Entity, PostFilterInput, PostOrder, Post>(
+                ctx, field, rows,
+            ),
+            "photos" => {
+                connection::<user::Entity, photo::Entity, PhotoFilterInput, PhotoOrder, Photo>(
+                    ctx, field, rows,
+                )
+            }
+            "comments" => {
+                connection::<user::Entity, comment::Entity, CommentFilterInput, CommentOrder, Comment>(
+                    ctx, field, rows,
+                )
+            }
+            _ => None,
+        }
+    }
+}
