@@ -71,3 +71,32 @@ async fn sqlite_databases_run_in_write_ahead_log_mode() {
         .unwrap();
     assert_eq!(row.try_get::<String>("", "journal_mode").unwrap(), "wal");
 }
+
+/// Requests larger than the room `--max-values-in-flight` gives run one at
+/// a time instead of all at once, and every one of them is answered whole.
+#[tokio::test]
+async fn requests_larger_than_the_room_in_flight_each_run_alone_and_finish() {
+    let config = api::config::ServerConfig {
+        max_values_in_flight: 100,
+        ..api::config::ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
+    api::seed::seed(&app.db.conn, &folio_tests::data::small(5), &mut |_| {})
+        .await
+        .expect("seeding");
+    let app = Arc::new(app);
+    // About 1,750 values each: more than the whole room.
+    let query = "{ users(first: 50) { nodes { username profile { bio } posts(first: 10) { nodes { title } } } } }";
+    let expected = app.data(query, json!({})).await;
+    let users = expected["users"]["nodes"].as_array().unwrap().len();
+    assert!(users >= 5, "{expected}");
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.data(query, json!({})).await })
+        })
+        .collect();
+    for client in clients {
+        assert_eq!(client.await.unwrap(), expected);
+    }
+}

@@ -53,6 +53,8 @@ pub struct AppState {
     pub media: Arc<crate::media::Media>,
     /// What one multipart (upload) request may carry.
     pub uploads: crate::multipart::UploadLimits,
+    /// The response values the requests under way may hold (`--max-values-in-flight`).
+    pub values_in_flight: Arc<ValuesInFlight>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -284,6 +286,12 @@ async fn execute(
                 request = request.data(client);
             }
             let operation = request.operation_name.clone();
+            let values = crate::schema::estimated_values(
+                &document,
+                operation.as_deref(),
+                &request.variables,
+            );
+            let _room = state.values_in_flight.enter(values).await;
             let mut response = batches.run(state.schema.execute(request)).await;
             crate::schema::code_request_errors(&state.schema, &mut response.errors);
             crate::ordering::order_response(&mut response.data, &document, operation.as_deref());
@@ -291,6 +299,38 @@ async fn execute(
         }
     };
     respond(headers, response)
+}
+
+/// The response values the requests under way may hold, shared out as
+/// permits: a request holds as many as its document can return
+/// ([`crate::schema::estimated_values`]) while it runs, so that a burst of
+/// large queries runs a few at a time instead of holding every large
+/// response in memory at once.
+pub struct ValuesInFlight {
+    room: tokio::sync::Semaphore,
+    capacity: u32,
+}
+
+impl ValuesInFlight {
+    /// Room for `capacity` values at once.
+    pub fn new(capacity: u32) -> ValuesInFlight {
+        let capacity = capacity.max(1);
+        ValuesInFlight {
+            room: tokio::sync::Semaphore::new(capacity as usize),
+            capacity,
+        }
+    }
+
+    /// Waits until there is room for `values` more values (at least one; a
+    /// request larger than the whole capacity waits for all of it, and runs
+    /// alone), and holds it until the permit is dropped.
+    pub async fn enter(&self, values: u64) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permits = u32::try_from(values)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.capacity);
+        // The semaphore is never closed, so this waits rather than fails.
+        self.room.acquire_many(permits).await.ok()
+    }
 }
 
 /// `BAD_USER_INPUT` when a string in the request holds the NUL character,

@@ -130,6 +130,15 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_HEADER_TIMEOUT", default_value_t = 10)]
     pub header_timeout_secs: u64,
 
+    /// The most response values the requests under way may hold at once,
+    /// each request counted at the most its document can return (every
+    /// selected field times the page sizes above it, variables included).
+    /// A request waits until those under way leave room for it, so that a
+    /// burst of large queries does not hold every large response in memory
+    /// at once; one larger than the whole of it runs alone.
+    #[arg(long, env = "FOLIO_MAX_VALUES_IN_FLIGHT", default_value_t = 200_000)]
+    pub max_values_in_flight: u32,
+
     /// The most connections served at once; further clients wait to be accepted.
     #[arg(long, env = "FOLIO_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

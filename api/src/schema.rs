@@ -290,13 +290,14 @@ fn check_shape(document: &ExecutableDocument, limits: &QueryLimits) -> Result<()
 /// before anything runs.
 struct ExpandedCount<'a, W> {
     document: &'a ExecutableDocument,
-    /// What one field counts, and whether the fields under it count too.
+    /// What one field counts, what the count of the fields under it is
+    /// multiplied by, and whether they count at all.
     weigh: W,
     /// Each fragment's count, `None` while it is being counted.
     fragments: std::collections::HashMap<&'a str, Option<u64>>,
 }
 
-impl<'a, W: Fn(&async_graphql::parser::types::Field) -> (u64, bool)> ExpandedCount<'a, W> {
+impl<'a, W: Fn(&async_graphql::parser::types::Field) -> (u64, u64, bool)> ExpandedCount<'a, W> {
     fn new(document: &'a ExecutableDocument, weigh: W) -> Self {
         ExpandedCount {
             document,
@@ -310,13 +311,13 @@ impl<'a, W: Fn(&async_graphql::parser::types::Field) -> (u64, bool)> ExpandedCou
         set.items.iter().fold(0u64, |total, item| {
             let count = match &item.node {
                 Selection::Field(field) => {
-                    let (own, descend) = (self.weigh)(&field.node);
+                    let (own, times, descend) = (self.weigh)(&field.node);
                     let below = if descend {
                         self.set(&field.node.selection_set.node)
                     } else {
                         0
                     };
-                    own.saturating_add(below)
+                    own.saturating_add(times.saturating_mul(below))
                 }
                 Selection::InlineFragment(fragment) => self.set(&fragment.node.selection_set.node),
                 Selection::FragmentSpread(spread) => {
@@ -346,13 +347,71 @@ impl<'a, W: Fn(&async_graphql::parser::types::Field) -> (u64, bool)> ExpandedCou
 /// The most field selections any operation of `document` holds with its
 /// fragment spreads replaced by their fragments.
 fn expanded_selections(document: &ExecutableDocument) -> u64 {
-    let mut count = ExpandedCount::new(document, |_| (1, true));
+    let mut count = ExpandedCount::new(document, |_| (1, 1, true));
     document
         .operations
         .iter()
         .map(|(_, operation)| count.set(&operation.node.selection_set.node))
         .max()
         .unwrap_or(0)
+}
+
+/// The most values the operation of `document` that runs can return, with
+/// `variables`: every selected field counts once per item of each list
+/// above it. A connection's list holds its `first` or `last` (a variable's
+/// value; the largest page when that does not say), or the default page
+/// without either; `nodes(ids:)` one item per id. An estimate for sharing
+/// out memory ([`crate::app::ValuesInFlight`]), not a limit: fragments count
+/// wherever they are spread, directives are not read.
+pub fn estimated_values(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &async_graphql::Variables,
+) -> u64 {
+    let Some(operation) = operation_to_run(document, operation_name) else {
+        return 0;
+    };
+    let mut count = ExpandedCount::new(document, |field| {
+        let items = list_items(field, variables);
+        (items, items, true)
+    });
+    count.set(&operation.selection_set.node)
+}
+
+/// How many items the field `field` returns at most, as
+/// [`estimated_values`] counts them.
+fn list_items(
+    field: &async_graphql::parser::types::Field,
+    variables: &async_graphql::Variables,
+) -> u64 {
+    use crate::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+    use async_graphql::Value as Literal;
+    use async_graphql::parser::types::Selection;
+    let argument = |name: &str| {
+        field.get_argument(name).map(|value| {
+            let given = |name: async_graphql::Name| {
+                Ok::<_, ()>(variables.get(&name).cloned().unwrap_or(Literal::Null))
+            };
+            value
+                .node
+                .clone()
+                .into_const_with(given)
+                .unwrap_or(Literal::Null)
+        })
+    };
+    if let Some(Literal::List(ids)) = argument("ids") {
+        return ids.len() as u64;
+    }
+    if let Some(size) = argument("first").or_else(|| argument("last")) {
+        return match size {
+            Literal::Number(n) => n.as_u64().unwrap_or(0).min(MAX_PAGE_SIZE),
+            _ => MAX_PAGE_SIZE,
+        };
+    }
+    let is_connection = field.selection_set.node.items.iter().any(|item| {
+        matches!(&item.node, Selection::Field(f) if matches!(f.node.name.node.as_str(), "nodes" | "edges"))
+    });
+    if is_connection { DEFAULT_PAGE_SIZE } else { 1 }
 }
 
 /// The mutation fields that hash a password, each a deliberately slow
@@ -366,7 +425,7 @@ fn count_sign_ins(document: &ExecutableDocument) -> u64 {
     let mut count = ExpandedCount::new(document, |field| {
         let signs_in = SIGN_IN_FIELDS.contains(&field.name.node.as_str());
         // Root fields only: what a mutation's result selects is no mutation.
-        (u64::from(signs_in), false)
+        (u64::from(signs_in), 1, false)
     });
     document
         .operations
@@ -445,6 +504,34 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    /// The values each request can return, as the memory in flight is
+    /// shared out: the SPEC's first query and the benchmark's large one.
+    #[test]
+    fn estimated_values_multiply_each_field_by_the_pages_above_it() {
+        let estimate = |query: &str, variables: serde_json::Value| {
+            let document = async_graphql::parser::parse_query(query).expect("the query parses");
+            let variables = async_graphql::Variables::from_json(variables);
+            estimated_values(&document, None, &variables)
+        };
+        // 50 users × (1 + username, profile and bio, 10 posts × 2 + 10, nodes).
+        let users = "{ users(first: 50) { nodes { username profile { bio } posts(first: 10) { nodes { title } } } } }";
+        assert_eq!(estimate(users, serde_json::json!({})), 1_750);
+        let large = "{ tags(first: 10) { nodes { name photos(first: 100) { nodes { filename owner { username posts(first: 20) { nodes { title } } } } } } } }";
+        assert_eq!(estimate(large, serde_json::json!({})), 65_030);
+        // A variable counts as its value; one that does not say, as the largest page.
+        let paged = "query($n: Int) { posts(first: $n) { nodes { title } } }";
+        assert_eq!(estimate(paged, serde_json::json!({ "n": 3 })), 3 + 3 * 2);
+        assert_eq!(estimate(paged, serde_json::json!({})), 100 + 100 * 2);
+        // No page size: the default page.
+        assert_eq!(
+            estimate("{ posts { nodes { title } } }", serde_json::json!({})),
+            20 + 20 * 2
+        );
+        let nodes = r#"{ nodes(ids: ["a", "b", "c"]) { id } }"#;
+        assert_eq!(estimate(nodes, serde_json::json!({})), 3 + 3);
+    }
+
     use super::*;
     use async_graphql::parser::types::OperationType;
 

@@ -67,6 +67,9 @@ impl Server {
                 part_bytes: config.body_limit as u64,
                 body_bytes: config.media.multipart_limit(config.body_limit) as u64,
             },
+            values_in_flight: Arc::new(crate::app::ValuesInFlight::new(
+                config.max_values_in_flight,
+            )),
         };
         let router = crate::app::router(state, config);
         Ok(Server {
