@@ -11,18 +11,25 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use super::LoadResult;
+use async_graphql::dataloader::Loader;
+use futures_util::future::BoxFuture;
+
+use super::{LoadResult, RelationLoader};
+use crate::error::LoadError;
 
 /// The results loaded ahead for one request, by key type.
 #[derive(Default)]
 pub struct Ahead {
-    tables: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
+    tables: Mutex<foldhash::HashMap<TypeId, Box<dyn Any + Send>>>,
 }
 
 /// The results of one key type: each with how many resolvers will take it.
-struct Table<K, V>(HashMap<K, (LoadResult<Option<V>>, usize)>);
+/// (Keys hash with foldhash: a list's key holds its whole slice, hashed
+/// once per item, and a request's own keys need no protection from
+/// collisions chosen by a client.)
+struct Table<K, V>(foldhash::HashMap<K, (LoadResult<Option<V>>, usize)>);
 
 impl Ahead {
     /// Leaves `results` for the resolvers: each key with its result (`None`:
@@ -39,7 +46,7 @@ impl Ahead {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let table = tables
             .entry(TypeId::of::<(K, V)>())
-            .or_insert_with(|| Box::new(Table::<K, V>(HashMap::new())));
+            .or_insert_with(|| Box::new(Table::<K, V>(foldhash::HashMap::default())));
         let Some(Table(table)) = table.downcast_mut::<Table<K, V>>() else {
             return;
         };
@@ -72,6 +79,111 @@ impl Ahead {
         }
         table.remove(key).map(|(result, _)| result)
     }
+}
+
+/// The shared result of one batch: every key's value, for every caller.
+pub type Batch<K> = Arc<HashMap<K, <RelationLoader as Loader<K>>::Value>>;
+
+/// The batches lists load ahead with: like the `DataLoader`, every caller
+/// of one key type in a round joins one batch (so two lists that load the
+/// same relation share its statement), which the request's
+/// [`BatchDriver`](super::BatchDriver) starts once the round is in; unlike
+/// it, a caller brings all of its keys at once and gets the batch's whole
+/// result, shared, instead of a copy of its own part.
+pub struct Batches {
+    loader: Arc<RelationLoader>,
+    pending: Arc<Mutex<foldhash::HashMap<TypeId, Box<dyn Any + Send>>>>,
+    queue: super::Queue,
+}
+
+/// The callers of one key type waiting for the next batch.
+struct Waiting<K: Send + Sync + Hash + Eq + Clone + 'static>
+where
+    RelationLoader: Loader<K>,
+{
+    keys: foldhash::HashSet<K>,
+    callers: Vec<tokio::sync::oneshot::Sender<LoadResult<Batch<K>>>>,
+}
+
+impl Batches {
+    /// Batches on `loader`, started by the driver that runs `queue`.
+    pub(super) fn new(loader: RelationLoader, queue: super::Queue) -> Batches {
+        Batches {
+            loader: Arc::new(loader),
+            pending: Arc::default(),
+            queue,
+        }
+    }
+
+    /// Loads `keys` in the round's batch of their type.
+    pub async fn load<K>(&self, keys: impl IntoIterator<Item = K>) -> LoadResult<Batch<K>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        RelationLoader: Loader<K, Error = LoadError>,
+    {
+        let (caller, answer) = tokio::sync::oneshot::channel();
+        let first = {
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = pending.entry(TypeId::of::<K>()).or_insert_with(|| {
+                Box::new(Waiting::<K> {
+                    keys: foldhash::HashSet::default(),
+                    callers: Vec::new(),
+                })
+            });
+            let Some(waiting) = entry.downcast_mut::<Waiting<K>>() else {
+                return Err(batch_lost());
+            };
+            waiting.keys.extend(keys);
+            waiting.callers.push(caller);
+            waiting.callers.len() == 1
+        };
+        if first {
+            let run = self.run::<K>();
+            self.queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(run);
+        }
+        answer.await.unwrap_or_else(|_| Err(batch_lost()))
+    }
+
+    /// The batch of the key type `K`: whatever its callers brought by the
+    /// time the driver starts it.
+    fn run<K>(&self) -> BoxFuture<'static, ()>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        RelationLoader: Loader<K, Error = LoadError>,
+    {
+        let loader = self.loader.clone();
+        let pending = self.pending.clone();
+        Box::pin(async move {
+            let waiting = pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&TypeId::of::<K>())
+                .and_then(|waiting| waiting.downcast::<Waiting<K>>().ok());
+            let Some(waiting) = waiting else {
+                return;
+            };
+            let keys: Vec<K> = waiting.keys.into_iter().collect();
+            let result = loader.load(&keys).await.map(Arc::new);
+            for caller in waiting.callers {
+                // A caller that went away (its request ended) needs no answer.
+                let _ = caller.send(result.clone());
+            }
+        })
+    }
+}
+
+/// What a caller gets if its batch was dropped before it ran (only when its
+/// request is being dropped too).
+fn batch_lost() -> LoadError {
+    LoadError::from(sea_orm::DbErr::Custom(
+        "a batch was dropped before it ran".into(),
+    ))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, RelationDef
 
 use crate::error::LoadError;
 
-pub use ahead::Ahead;
+pub use ahead::{Ahead, Batch, Batches};
 pub use by_key::{ById, ByUnique, ToOne, find_where};
 pub use count::CountOf;
 pub use has_many::{Slice, ToMany, page_of_roots};
@@ -105,13 +105,19 @@ pub struct Loaders {
     pub relations: DataLoader<RelationLoader>,
     /// What lists loaded ahead for their items' relation fields.
     pub ahead: Ahead,
+    /// The batches lists load ahead with.
+    pub batches: Batches,
 }
+
+/// The batches a request has queued for its [`BatchDriver`] to start.
+type Queue = Arc<Mutex<Vec<BoxFuture<'static, ()>>>>;
 
 impl Loaders {
     /// Fresh loaders over `db`, and the [`BatchDriver`] that must run the request.
     pub fn new(db: DatabaseConnection) -> (Loaders, BatchDriver) {
         let driver = BatchDriver::default();
         let queue = driver.queue.clone();
+        let batches = Batches::new(RelationLoader { db: db.clone() }, driver.queue.clone());
         let relations = DataLoader::new(RelationLoader { db }, move |batch| {
             queue
                 .lock()
@@ -124,6 +130,7 @@ impl Loaders {
             Loaders {
                 relations,
                 ahead: Ahead::default(),
+                batches,
             },
             driver,
         )
@@ -144,7 +151,7 @@ impl Loaders {
 /// takes longer than the delay.)
 #[derive(Default)]
 pub struct BatchDriver {
-    queue: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
+    queue: Queue,
 }
 
 /// How many times in a row the request may wake itself before the driver

@@ -5,7 +5,7 @@
 //! for its own key and waits for the batch its siblings share: the same
 //! statements, but a wait, a wake-up and a copy per item, which cost more
 //! than the rows themselves. Here the list batches a level's keys itself
-//! (one `load_many` per selected relation, through the same loaders, so the
+//! (one batch per selected relation, through the same loaders, so the
 //! statements are the ones the resolvers would have sent), descends into
 //! the rows it got, and leaves every result in [`Ahead`](crate::loader::Ahead)
 //! under the key the resolver will build. The resolvers then find their
@@ -16,7 +16,6 @@
 //! helpers below build the keys the same way the resolvers in `types/mod.rs`
 //! do, from the same functions.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -26,7 +25,7 @@ use futures_util::future::{BoxFuture, join_all};
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use super::{FilterInput, OrderInput, list_slice, loaders, slice_for};
-use crate::loader::{CountOf, Filter, LoadResult, ToMany, ToOne, int_value};
+use crate::loader::{CountOf, Filter, ToMany, ToOne, int_value};
 use crate::paging::{PageArgs, SortKey, Window};
 
 /// A row of the entity `E`.
@@ -102,9 +101,9 @@ fn argument<T: InputType>(args: &[(Name, Value)], name: &str) -> Option<Option<T
     }
 }
 
-/// How many times each key is asked for, in the order first asked.
-fn count_uses<K: Hash + Eq + Clone>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
-    let mut uses = HashMap::new();
+/// How many times each key is asked for.
+fn count_uses<K: Hash + Eq + Clone>(keys: impl Iterator<Item = K>) -> foldhash::HashMap<K, usize> {
+    let mut uses = foldhash::HashMap::default();
     for key in keys {
         *uses.entry(key).or_insert(0) += 1;
     }
@@ -188,7 +187,7 @@ where
             return;
         };
         let uses = count_uses(keys.iter().cloned());
-        let found = match loaders.relations.load_many(uses.keys().cloned()).await {
+        let found = match loaders.batches.load(uses.keys().cloned()).await {
             Ok(found) => found,
             Err(err) => {
                 let failed = uses.into_iter().map(|(key, n)| (key, Err(err.clone()), n));
@@ -207,14 +206,16 @@ where
             selection::<T>(ctx, field.selection_set(), &children).await;
         }
         drop(children);
-        let mut found = found;
+        // The batch's own copy goes when this does: the last resolver then
+        // holds the only one, and takes the rows without copying them.
         let results: Vec<_> = uses
             .into_iter()
             .map(|(key, n)| {
-                let window = found.remove(&key);
+                let window = found.get(&key).cloned();
                 (key, Ok(window), n)
             })
             .collect();
+        drop(found);
         loaders.ahead.put(results);
     }
     .boxed()
@@ -239,7 +240,7 @@ where
                 return;
             };
             let uses = count_uses(keys.iter().cloned());
-            let found = match loaders.relations.load_many(uses.keys().cloned()).await {
+            let found = match loaders.batches.load(uses.keys().cloned()).await {
                 Ok(found) => found,
                 Err(err) => {
                     let failed = uses.into_iter().map(|(key, n)| (key, Err(err.clone()), n));
@@ -281,8 +282,7 @@ where
             let Ok(loaders) = loaders(ctx) else {
                 return;
             };
-            let results: LoadResult<HashMap<_, u64>> =
-                loaders.relations.load_many(uses.keys().cloned()).await;
+            let results = loaders.batches.load(uses.keys().cloned()).await;
             let results: Vec<_> = uses
                 .into_iter()
                 .map(|(key, n)| {
