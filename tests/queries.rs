@@ -308,3 +308,124 @@ async fn tags_filter_by_prefix_and_order_by_name() {
     names.reverse();
     assert_eq!(strings(&data["all"]["nodes"], "name"), names);
 }
+
+/// The fields of `type_name` that take no arguments and hold a scalar read
+/// from its row: the ones an object may answer from its row alone (not the
+/// counts, which are relations, nor `email`, which depends on the viewer).
+async fn scalar_fields(app: &TestApp, type_name: &str) -> Vec<String> {
+    let data = app
+        .data(
+            "query ($name: String!) { __type(name: $name) { fields { name args { name } type { kind ofType { kind } } } } }",
+            json!({ "name": type_name }),
+        )
+        .await;
+    data["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|field| field["args"].as_array().unwrap().is_empty())
+        .filter(|field| {
+            let kind = field["type"]["ofType"]["kind"]
+                .as_str()
+                .or(field["type"]["kind"].as_str());
+            kind == Some("SCALAR")
+        })
+        .filter(|field| {
+            let name = field["name"].as_str().unwrap();
+            !name.ends_with("Count") && name != "email"
+        })
+        .map(|field| field["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An object whose selection holds only plain fields is built from its row
+/// directly; one with a relation beside them goes through every resolver.
+/// Both must answer each plain field the same, aliases, fragments and
+/// `__typename` included, for every object type and every way to reach it.
+#[tokio::test]
+async fn plain_fields_answer_the_same_with_or_without_a_relation_beside_them() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    // (type, the query with `SEL` where the object's selection goes, the
+    // path to the objects, a relation field of the type)
+    let cases = [
+        (
+            "Post",
+            "{ posts(first: 5) { nodes { SEL } } }",
+            "/posts/nodes",
+            "author { id }",
+        ),
+        (
+            "Post",
+            "{ posts(first: 5) { edges { node { SEL } } } }",
+            "/posts/edges",
+            "commentCount",
+        ),
+        (
+            "Photo",
+            "{ photos(first: 5) { nodes { SEL } } }",
+            "/photos/nodes",
+            "owner { id }",
+        ),
+        (
+            "Tag",
+            "{ photos(first: 5) { nodes { tags { SEL } } } }",
+            "/photos/nodes",
+            "photoCount",
+        ),
+        (
+            "User",
+            "{ users(first: 5) { nodes { SEL } } }",
+            "/users/nodes",
+            "postCount",
+        ),
+        (
+            "User",
+            "{ photos(first: 5) { nodes { owner { SEL } } } }",
+            "/photos/nodes",
+            "postCount",
+        ),
+        (
+            "Profile",
+            "{ users(first: 5) { nodes { profile { SEL } } } }",
+            "/users/nodes",
+            "user { id }",
+        ),
+        (
+            "Comment",
+            "{ posts(first: 3) { nodes { comments(first: 3) { nodes { SEL } } } } }",
+            "/posts/nodes",
+            "post { id }",
+        ),
+    ];
+    for (type_name, query, path, relation) in cases {
+        let fields = scalar_fields(&app, type_name).await;
+        assert!(fields.len() >= 3, "{type_name}: {fields:?}");
+        let plain = format!(
+            "__typename {} again: {} ... on Node {{ id }} ...F",
+            fields.join(" "),
+            fields[1]
+        );
+        let fragment = format!(" fragment F on {type_name} {{ {} }}", fields[0]);
+        let without = query.replace("SEL", &plain) + &fragment;
+        let with = query.replace("SEL", &format!("{plain} {relation}")) + &fragment;
+        let alone = app.data(&without, json!({})).await;
+        let mut beside = app.data(&with, json!({})).await;
+        let relation_key = relation.split([' ', '{']).next().unwrap();
+        strip_key(&mut beside, relation_key);
+        assert_eq!(alone, beside, "{type_name} at {path}");
+        let objects = alone.pointer(path).unwrap().as_array().unwrap();
+        assert!(!objects.is_empty(), "{type_name} at {path}: no objects");
+    }
+}
+
+/// `value` without any object key `key`, at any depth.
+fn strip_key(value: &mut Value, key: &str) {
+    match value {
+        Value::Object(map) => {
+            map.remove(key);
+            map.values_mut().for_each(|v| strip_key(v, key));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_key(v, key)),
+        _ => {}
+    }
+}

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{comment, post, user};
 
+use super::columns::One;
 use super::order::order_by;
 use super::{FilterInput, Post, User, load_required};
 use crate::error::{ApiResult, IntoGraphql};
@@ -93,19 +94,27 @@ impl Comment {
     }
 
     /// The user who wrote the comment.
-    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        Ok(User::from(
+    async fn author(&self, ctx: &Context<'_>) -> ApiResult<One<User>> {
+        Ok(One(User::from(
             load_required::<comment::Entity, user::Entity>(ctx, &self.0).await?,
-        ))
+        )))
     }
 
     /// The post the comment is on.
-    async fn post(&self, ctx: &Context<'_>) -> ApiResult<Post> {
-        Ok(Post::from(
+    async fn post(&self, ctx: &Context<'_>) -> ApiResult<One<Post>> {
+        Ok(One(Post::from(
             load_required::<comment::Entity, post::Entity>(ctx, &self.0).await?,
-        ))
+        )))
     }
 }
+
+super::columns::columns!(Comment {
+    "id" => id,
+    "databaseId" => database_id,
+    "body" => body,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 impl super::ahead::LoadAhead for Comment {
     type Entity = comment::Entity;

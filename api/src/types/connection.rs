@@ -11,6 +11,8 @@ use std::borrow::Cow;
 
 use async_graphql::connection::{CursorType, PageInfo};
 use async_graphql::{Object, OutputType, TypeName};
+
+use super::columns::{Columns, List, One};
 use sea_orm::ModelTrait;
 
 use crate::paging::{Cursor, Page, Sort, SortKey, Window, cursor_of};
@@ -25,15 +27,15 @@ pub struct Connection<N> {
 
 /// One page of a list: its items, the cursors to page on, and the list's size.
 #[Object(name_type)]
-impl<N: OutputType> Connection<N> {
+impl<N: Columns> Connection<N> {
     /// The items of this page, each with its cursor.
     async fn edges(&self) -> &[Edge<N>] {
         &self.edges
     }
 
     /// The items of this page, without cursors.
-    async fn nodes(&self) -> Vec<&N> {
-        self.edges.iter().map(|edge| &edge.node).collect()
+    async fn nodes(&self) -> List<&N> {
+        List(self.edges.iter().map(|edge| &edge.node).collect())
     }
 
     /// Where this page stands in the list.
@@ -67,15 +69,15 @@ pub struct Edge<N> {
 
 /// An item of a page, with the cursor that points at it.
 #[Object(name_type)]
-impl<N: OutputType> Edge<N> {
+impl<N: Columns> Edge<N> {
     /// Pass this as `after` (or `before`) to continue from this item.
     async fn cursor(&self) -> String {
         self.cursor.encode_cursor()
     }
 
     /// The item.
-    async fn node(&self) -> &N {
-        &self.node
+    async fn node(&self) -> One<&N> {
+        One(&self.node)
     }
 }
 

@@ -4,6 +4,7 @@
 //! resolver builds SQL.
 
 pub(crate) mod ahead;
+pub mod columns;
 pub mod comment;
 pub mod connection;
 pub mod order;

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{limits, photo, tag, user};
 
+use super::columns::{List, One};
 use super::order::order_by;
 use super::tag::TagOrderField;
 use super::{FilterInput, Tag, User, load_list, load_required};
@@ -196,18 +197,18 @@ impl Photo {
     }
 
     /// The user who published the photo.
-    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        Ok(User::from(
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<One<User>> {
+        Ok(One(User::from(
             load_required::<photo::Entity, user::Entity>(ctx, &self.0).await?,
-        ))
+        )))
     }
 
     /// The photo's tags, by name.
     #[graphql(complexity = "limits::TAGS_PER_PHOTO.saturating_mul(child_complexity)")]
-    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
+    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<List<Tag>> {
         let tags =
             load_list::<photo::Entity, tag::Entity, _>(ctx, self.0.id, tags_by_name()).await?;
-        Ok(tags.into_iter().map(Tag).collect())
+        Ok(List(tags.into_iter().map(Tag).collect()))
     }
 }
 
@@ -218,6 +219,20 @@ fn tags_by_name() -> Sort<TagOrderField> {
         descending: false,
     }
 }
+
+super::columns::columns!(Photo {
+    "id" => id,
+    "databaseId" => database_id,
+    "filename" => filename,
+    "caption" => caption,
+    "width" => width,
+    "height" => height,
+    "byteSize" => byte_size,
+    "contentType" => content_type,
+    "sha256" => sha256,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 impl super::ahead::LoadAhead for Photo {
     type Entity = photo::Entity;

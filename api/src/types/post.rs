@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{comment, post, user};
 
+use super::columns::One;
 use super::comment::{CommentFilterInput, CommentOrder};
 use super::order::order_by;
 use super::{Comment, FilterInput, User, load_count, load_required, object_with_connections};
@@ -114,10 +115,10 @@ object_with_connections! {
         }
 
         /// The user who wrote the post.
-        async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-            Ok(User::from(
-            load_required::<post::Entity, user::Entity>(ctx, &self.0).await?,
-        ))
+        async fn author(&self, ctx: &Context<'_>) -> ApiResult<One<User>> {
+            Ok(One(User::from(
+                load_required::<post::Entity, user::Entity>(ctx, &self.0).await?,
+            )))
         }
 
         /// How many comments the post has.
@@ -130,6 +131,15 @@ object_with_connections! {
         comments: Comment by post::Entity => comment::Entity, CommentFilterInput, CommentOrder;
     }
 }
+
+super::columns::columns!(Post {
+    "id" => id,
+    "databaseId" => database_id,
+    "title" => title,
+    "body" => body,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 impl super::ahead::LoadAhead for Post {
     type Entity = post::Entity;

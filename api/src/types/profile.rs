@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{profile, user};
 
+use super::columns::One;
 use super::{User, load_required};
 use crate::error::ApiResult;
 use crate::node::{NodeType, encode_id};
@@ -57,12 +58,22 @@ impl Profile {
     }
 
     /// The user the profile belongs to.
-    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        Ok(User::from(
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<One<User>> {
+        Ok(One(User::from(
             load_required::<profile::Entity, user::Entity>(ctx, &self.0).await?,
-        ))
+        )))
     }
 }
+
+super::columns::columns!(Profile {
+    "id" => id,
+    "databaseId" => database_id,
+    "displayName" => display_name,
+    "bio" => bio,
+    "avatarUrl" => avatar_url,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 impl super::ahead::LoadAhead for Profile {
     type Entity = profile::Entity;

@@ -99,6 +99,13 @@ object_with_connections! {
     }
 }
 
+super::columns::columns!(Tag {
+    "id" => id,
+    "databaseId" => database_id,
+    "name" => name,
+    "createdAt" => created_at,
+});
+
 impl super::ahead::LoadAhead for Tag {
     type Entity = tag::Entity;
 

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{comment, photo, post, profile, user};
 
+use super::columns::One;
 use super::comment::{CommentFilterInput, CommentOrder};
 use super::order::order_by;
 use super::photo::{PhotoFilterInput, PhotoOrder};
@@ -114,10 +115,10 @@ object_with_connections! {
         }
 
         /// The user's profile, or null if they have not written one.
-        async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Option<Profile>> {
+        async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Option<One<Profile>>> {
             Ok(load_one::<user::Entity, profile::Entity>(ctx, &self.model)
                 .await?
-                .map(Profile))
+                .map(|row| One(Profile(row))))
         }
 
         /// How many posts the user wrote.
@@ -139,6 +140,14 @@ object_with_connections! {
         comments: Comment by user::Entity => comment::Entity, CommentFilterInput, CommentOrder;
     }
 }
+
+super::columns::columns!(User {
+    "id" => id,
+    "databaseId" => database_id,
+    "username" => username,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 impl super::ahead::LoadAhead for User {
     type Entity = user::Entity;
