@@ -17,6 +17,16 @@ use std::process::{Command, Stdio};
 /// Runs `folio <args> migrate up` on a fresh SQLite file with stderr piped,
 /// `FOLIO_LOG_FORMAT` set to `format` (or unset), and returns stderr.
 fn migrate_logs(format: Option<&str>, args: &[&str]) -> String {
+    let stderr = migrate_logs_with(format, args, "info");
+    assert!(
+        stderr.contains("Applying migration"),
+        "the migrations were logged: {stderr}"
+    );
+    stderr
+}
+
+/// [`migrate_logs`] with `RUST_LOG` set to `filter`, whatever it logs.
+fn migrate_logs_with(format: Option<&str>, args: &[&str], filter: &str) -> String {
     let scratch = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/folio.db?mode=rwc", scratch.path().display());
     let mut folio = Command::new(env!("CARGO_BIN_EXE_folio"));
@@ -26,7 +36,7 @@ fn migrate_logs(format: Option<&str>, args: &[&str]) -> String {
         // A directory without a `.env`, so that nothing but this test sets the scene.
         .current_dir(scratch.path())
         .env("DATABASE_URL", database)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", filter)
         .env_remove("NO_COLOR")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -38,10 +48,6 @@ fn migrate_logs(format: Option<&str>, args: &[&str]) -> String {
     let output = folio.output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(output.status.success(), "folio failed: {stderr}");
-    assert!(
-        stderr.contains("Applying migration"),
-        "the migrations were logged: {stderr}"
-    );
     stderr
 }
 
@@ -66,6 +72,21 @@ fn json_logs_are_one_object_per_line() {
             assert!(event["fields"]["message"].is_string(), "{line}");
         }
     }
+}
+
+/// `RUST_LOG` sets levels per target, in its plain form and in the form
+/// that also filters on spans.
+#[test]
+fn rust_log_sets_levels_per_target() {
+    for filter in [
+        "info,sea_orm_migration=warn",
+        "info,[request{path=/graphql}]=debug,sea_orm_migration=warn",
+    ] {
+        let stderr = migrate_logs_with(None, &[], filter);
+        assert!(!stderr.contains("Applying migration"), "{filter}: {stderr}");
+    }
+    let stderr = migrate_logs_with(None, &[], "warn,sea_orm_migration=info");
+    assert!(stderr.contains("Applying migration"), "{stderr}");
 }
 
 #[test]
