@@ -44,7 +44,9 @@ use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Condition, Expr, ExprTrait, Func, IntoIden, JoinType, Order,
     OverStatement, Query, SelectStatement, SimpleExpr, UnionType, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Related};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Related};
+
+use super::decode::Decode;
 
 use super::{Filter, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
 use crate::paging::{Page, Sort, SortKey, Window, keyset_condition, primary_id_column};
@@ -101,7 +103,7 @@ impl<P, C, F, K> Loader<ToMany<P, C, F, K>> for RelationLoader
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     F: Filter<C>,
     K: SortKey<C>,
 {
@@ -164,7 +166,7 @@ pub async fn page_of_roots<C, F, K>(
 ) -> Result<Window<C::Model>, DbErr>
 where
     C: EntityTrait,
-    C::Model: FromQueryResult,
+    C::Model: Decode,
     F: Filter<C>,
     K: SortKey<C>,
 {
@@ -196,7 +198,7 @@ where
     let statement = db.get_database_backend().build(&base);
     let mut rows = Vec::new();
     for row in db.query_all_raw(statement).await? {
-        rows.push(C::Model::from_query_result(&row, "")?);
+        rows.push(C::Model::decode(&row)?);
     }
     let has_more = slice
         .page
@@ -277,7 +279,7 @@ async fn run_seeks<C, F, K>(
 ) -> Result<HashMap<i32, Window<C::Model>>, DbErr>
 where
     C: EntityTrait,
-    C::Model: FromQueryResult,
+    C::Model: Decode,
     F: Filter<C>,
     K: SortKey<C>,
 {
@@ -352,7 +354,7 @@ where
         if window.rows.len() as u64 >= limit {
             window.has_more = true;
         } else {
-            window.rows.push(C::Model::from_query_result(&row, "")?);
+            window.rows.push(C::Model::decode(&row)?);
         }
     }
     if slice.page.backwards {
@@ -373,7 +375,7 @@ async fn run_window<C, F, K>(
 ) -> Result<HashMap<i32, Window<C::Model>>, DbErr>
 where
     C: EntityTrait,
-    C::Model: FromQueryResult,
+    C::Model: Decode,
     F: Filter<C>,
     K: SortKey<C>,
 {
@@ -462,7 +464,7 @@ where
         }
         match slice.page.limit {
             Some(limit) if window.rows.len() as u64 >= limit => window.has_more = true,
-            _ => window.rows.push(C::Model::from_query_result(&row, "")?),
+            _ => window.rows.push(C::Model::decode(&row)?),
         }
     }
     if slice.page.backwards {

@@ -16,6 +16,7 @@
 pub mod ahead;
 pub mod by_key;
 pub mod count;
+pub mod decode;
 pub mod has_many;
 
 use std::fmt::Debug;
@@ -40,6 +41,7 @@ use crate::error::LoadError;
 pub use ahead::{Ahead, Batch, Batches};
 pub use by_key::{ById, ByUnique, ToOne, find_where};
 pub use count::CountOf;
+pub use decode::Decode;
 pub use has_many::{Slice, ToMany, page_of_roots};
 
 /// Columns no loader ever reads: they are selected as `''` under their own name.

@@ -25,7 +25,7 @@ use futures_util::future::{BoxFuture, join_all};
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use super::{FilterInput, OrderInput, list_slice, loaders, slice_for};
-use crate::loader::{CountOf, Filter, ToMany, ToOne, int_value};
+use crate::loader::{CountOf, Decode, Filter, ToMany, ToOne, int_value};
 use crate::paging::{PageArgs, SortKey, Window};
 
 /// A row of the entity `E`.
@@ -120,7 +120,7 @@ pub(crate) fn connection<'a, P, C, FI, O, T>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     FI: FilterInput,
     FI::Filter: Filter<C>,
     O: OrderInput,
@@ -154,7 +154,7 @@ pub(crate) fn list<'a, P, C, K, T>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     K: SortKey<C>,
     T: LoadAhead<Entity = C>,
 {
@@ -177,7 +177,7 @@ fn windows<'a, P, C, F, K, T>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     F: Filter<C>,
     K: SortKey<C>,
     T: LoadAhead<Entity = C>,

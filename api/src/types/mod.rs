@@ -21,7 +21,9 @@ use entity::{photo as photo_row, post as post_row, profile as profile_row, tag a
 use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::loader::{ById, CountOf, Filter, Loaders, Slice, ToMany, ToOne, Unread, page_of_roots};
+use crate::loader::{
+    ById, CountOf, Decode, Filter, Loaders, Slice, ToMany, ToOne, Unread, page_of_roots,
+};
 use crate::paging::{Page, PageArgs, Sort, SortKey, Window};
 
 pub(crate) use connection::object_with_connections;
@@ -200,7 +202,7 @@ pub(crate) async fn load_connection<P, C, F, K, N>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     F: Filter<C>,
     K: SortKey<C>,
     N: OutputType,
@@ -229,7 +231,7 @@ pub(crate) async fn load_roots<E, F, K, N>(
 ) -> ApiResult<Connection<N>>
 where
     E: EntityTrait,
-    E::Model: FromQueryResult,
+    E::Model: Decode,
     F: Filter<E>,
     K: SortKey<E>,
     N: ahead::LoadAhead<Entity = E>,
@@ -266,7 +268,7 @@ pub(crate) async fn load_list<P, C, K>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     K: SortKey<C>,
 {
     let loaders = loaders(ctx)?;
