@@ -12,9 +12,9 @@ use std::marker::PhantomData;
 use async_graphql::dataloader::Loader;
 use derive_where::derive_where;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{EntityTrait, FromQueryResult, Related};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, Related};
 
-use super::{LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
+use super::{Decode, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
 
 /// The key of a to-one relation from `P` to `C`.
 #[derive_where(Clone, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ impl<P, C> Loader<ToOne<P, C>> for RelationLoader
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
 {
     type Value = C::Model;
     type Error = crate::error::LoadError;
@@ -60,33 +60,16 @@ where
             .expr_as(to.clone(), Alias::new("folio_key"))
             .from(table)
             .and_where(Expr::expr(to).is_in(keys.iter().map(|k| k.key)));
-        let rows = C::find().from_raw_sql(self.db.get_database_backend().build(&query));
-        let rows = rows.into_model::<Keyed<C::Model>>().all(&self.db).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let key = ToOne {
-                    key: row.key,
-                    _relation: PhantomData,
-                };
-                (key, row.model)
-            })
-            .collect())
-    }
-}
-
-/// A row with the key it was fetched for.
-struct Keyed<M> {
-    key: i32,
-    model: M,
-}
-
-impl<M: FromQueryResult> FromQueryResult for Keyed<M> {
-    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        Ok(Keyed {
-            key: row.try_get(pre, "folio_key")?,
-            model: M::from_query_result(row, pre)?,
-        })
+        let statement = self.db.get_database_backend().build(&query);
+        let mut found = HashMap::new();
+        for row in self.db.query_all_raw(statement).await? {
+            let key = ToOne {
+                key: row.try_get("", "folio_key")?,
+                _relation: PhantomData,
+            };
+            found.insert(key, C::Model::decode(&row)?);
+        }
+        Ok(found)
     }
 }
 

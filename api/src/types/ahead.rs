@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_graphql::{Context, InputType, Lookahead, Name, SelectionField, Value};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, join_all};
-use sea_orm::{EntityTrait, FromQueryResult, Related};
+use sea_orm::{EntityTrait, Related};
 
 use super::{FilterInput, OrderInput, list_slice, loaders, slice_for};
 use crate::loader::{CountOf, Decode, Filter, ToMany, ToOne, int_value};
@@ -230,7 +230,7 @@ pub(crate) fn to_one<'a, P, C, T>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
     T: LoadAhead<Entity = C>,
 {
     let keys: Vec<ToOne<P, C>> = rows.iter().filter_map(|row| ToOne::of(*row)).collect();

@@ -158,7 +158,7 @@ pub(crate) async fn load_one<P, C>(
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
 {
     let Some(key) = ToOne::<P, C>::of(parent) else {
         return Ok(None);
@@ -176,7 +176,7 @@ pub(crate) async fn load_required<P, C>(ctx: &Context<'_>, parent: &P::Model) ->
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
-    C::Model: FromQueryResult + Send + Sync + Clone,
+    C::Model: Decode + Send + Sync + Clone,
 {
     load_one::<P, C>(ctx, parent)
         .await?
