@@ -64,7 +64,7 @@ where
         let mut found = HashMap::new();
         for row in self.db.query_all_raw(statement).await? {
             let key = ToOne {
-                key: row.try_get("", "folio_key")?,
+                key: C::Model::after(&row, 0)?,
                 _relation: PhantomData,
             };
             found.insert(key, C::Model::decode(&row)?);

@@ -9,7 +9,7 @@
 
 #[cfg(test)]
 use sea_orm::EntityTrait;
-use sea_orm::{DbErr, QueryResult};
+use sea_orm::{DbErr, QueryResult, TryGetable};
 
 /// A model read from the first columns of a row, in its entity's column order.
 pub trait Decode: Sized {
@@ -19,6 +19,12 @@ pub trait Decode: Sized {
 
     /// The model from the first columns of `row`.
     fn decode(row: &QueryResult) -> Result<Self, DbErr>;
+
+    /// The `k`-th column the statement selects after the model's (0: the
+    /// first of its own, such as `folio_parent`).
+    fn after<T: TryGetable>(row: &QueryResult, k: usize) -> Result<T, DbErr> {
+        row.try_get_by_index(Self::FIELDS.len() + k)
+    }
 }
 
 /// Writes [`Decode`] for models, their fields listed in column order.

@@ -159,6 +159,10 @@ where
     }
 }
 
+/// Each parent's page, by the parent's id (hashed with foldhash: a row at a
+/// time, SipHash showed in the profile).
+type Windows<M> = foldhash::HashMap<i32, Window<M>>;
+
 /// One page of every `C` row: the root lists (`posts`, `photos`, …).
 pub async fn page_of_roots<C, F, K>(
     db: &impl ConnectionTrait,
@@ -276,7 +280,7 @@ async fn run_seeks<C, F, K>(
     mirror: Option<(SimpleExpr, SimpleExpr)>,
     parents: &[i32],
     slice: &Slice<F, K>,
-) -> Result<HashMap<i32, Window<C::Model>>, DbErr>
+) -> Result<Windows<C::Model>, DbErr>
 where
     C: EntityTrait,
     C::Model: Decode,
@@ -332,7 +336,7 @@ where
             term
         });
         let Some(mut union) = terms.next() else {
-            return Ok(HashMap::new());
+            return Ok(Windows::default());
         };
         union.unions(terms.map(|term| (UnionType::All, term)));
         outer.column(Asterisk).from_subquery(union, Alias::new("u"));
@@ -343,9 +347,9 @@ where
         .order_by(id_name, order);
 
     let statement = db.get_database_backend().build(&outer);
-    let mut windows: HashMap<i32, Window<C::Model>> = HashMap::new();
+    let mut windows = Windows::default();
     for row in db.query_all_raw(statement).await? {
-        let parent: i32 = row.try_get("", "folio_parent")?;
+        let parent: i32 = C::Model::after(&row, 0)?;
         let window = windows.entry(parent).or_insert_with(|| Window {
             rows: Vec::new(),
             has_more: false,
@@ -372,7 +376,7 @@ async fn run_window<C, F, K>(
     mut base: SelectStatement,
     parent: Option<SimpleExpr>,
     slice: &Slice<F, K>,
-) -> Result<HashMap<i32, Window<C::Model>>, DbErr>
+) -> Result<Windows<C::Model>, DbErr>
 where
     C: EntityTrait,
     C::Model: Decode,
@@ -443,9 +447,9 @@ where
 
     let statement = db.get_database_backend().build(&outer);
     let rows = db.query_all_raw(statement).await?;
-    let mut windows: HashMap<i32, Window<C::Model>> = HashMap::new();
+    let mut windows = Windows::default();
     for row in rows {
-        let parent: i32 = row.try_get("", "folio_parent")?;
+        let parent: i32 = C::Model::after(&row, 0)?;
         let window = windows.entry(parent).or_insert_with(|| Window {
             rows: Vec::new(),
             has_more: false,
