@@ -9,6 +9,10 @@
 //! column is read through the object's own resolver. Anything else in the
 //! selection (a relation, an argument, a directive) sends the object down
 //! async-graphql's path, field by field, as before.
+//!
+//! Columns read here skip async-graphql's extension hooks: the schema runs
+//! no extension around fields (`schema::build`), and one that did would
+//! have to be run here too.
 
 use std::borrow::Cow;
 
