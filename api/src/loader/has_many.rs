@@ -46,9 +46,9 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Related};
 
-use super::decode::Decode;
-
-use super::{Filter, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
+use super::{
+    Decode, Filter, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of,
+};
 use crate::paging::{Page, Sort, SortKey, Window, keyset_condition, primary_id_column};
 
 /// Which rows of a list, in which order: everything but the parent.

@@ -17,7 +17,6 @@
 //! do, from the same functions.
 
 use std::hash::Hash;
-use std::sync::Arc;
 
 use async_graphql::{Context, InputType, Lookahead, Name, SelectionField, Value};
 use futures_util::FutureExt;
@@ -25,8 +24,13 @@ use futures_util::future::{BoxFuture, join_all};
 use sea_orm::{EntityTrait, Related};
 
 use super::{FilterInput, OrderInput, list_slice, loaders, slice_for};
-use crate::loader::{CountOf, Decode, Filter, ToMany, ToOne, int_value};
-use crate::paging::{PageArgs, SortKey, Window};
+use async_graphql::dataloader::Loader;
+
+use crate::error::LoadError;
+use crate::loader::{
+    Batch, CountOf, Decode, Filter, Loaders, RelationLoader, ToMany, ToOne, int_value,
+};
+use crate::paging::{PageArgs, SortKey};
 
 /// A row of the entity `E`.
 pub(crate) type Model<E> = <E as EntityTrait>::Model;
@@ -186,14 +190,8 @@ where
         let Ok(loaders) = loaders(ctx) else {
             return;
         };
-        let uses = count_uses(keys.iter().cloned());
-        let found = match loaders.batches.load(uses.keys().cloned()).await {
-            Ok(found) => found,
-            Err(err) => {
-                let failed = uses.into_iter().map(|(key, n)| (key, Err(err.clone()), n));
-                loaders.ahead.put::<_, Arc<Window<C::Model>>>(failed);
-                return;
-            }
+        let Some((uses, found)) = load_batch(loaders, &keys).await else {
+            return;
         };
         let children: Vec<&C::Model> = keys
             .iter()
@@ -206,17 +204,7 @@ where
             selection::<T>(ctx, field.selection_set(), &children).await;
         }
         drop(children);
-        // The batch's own copy goes when this does: the last resolver then
-        // holds the only one, and takes the rows without copying them.
-        let results: Vec<_> = uses
-            .into_iter()
-            .map(|(key, n)| {
-                let window = found.get(&key).cloned();
-                (key, Ok(window), n)
-            })
-            .collect();
-        drop(found);
-        loaders.ahead.put(results);
+        leave(loaders, uses, found);
     }
     .boxed()
 }
@@ -239,26 +227,13 @@ where
             let Ok(loaders) = loaders(ctx) else {
                 return;
             };
-            let uses = count_uses(keys.iter().cloned());
-            let found = match loaders.batches.load(uses.keys().cloned()).await {
-                Ok(found) => found,
-                Err(err) => {
-                    let failed = uses.into_iter().map(|(key, n)| (key, Err(err.clone()), n));
-                    loaders.ahead.put::<_, C::Model>(failed);
-                    return;
-                }
+            let Some((uses, found)) = load_batch(loaders, &keys).await else {
+                return;
             };
             let children: Vec<&C::Model> = keys.iter().filter_map(|key| found.get(key)).collect();
             selection::<T>(ctx, field.selection_set(), &children).await;
             drop(children);
-            let results: Vec<_> = uses
-                .into_iter()
-                .map(|(key, n)| {
-                    let row = found.get(&key).cloned();
-                    (key, Ok(row), n)
-                })
-                .collect();
-            loaders.ahead.put(results);
+            leave(loaders, uses, found);
         }
         .boxed(),
     )
@@ -273,25 +248,63 @@ where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
 {
-    let keys = rows
+    let keys: Vec<_> = rows
         .iter()
-        .map(|row| CountOf::<P, C>::new(int_value(*row, "id").unwrap_or(0)));
-    let uses = count_uses(keys);
+        .map(|row| CountOf::<P, C>::new(int_value(*row, "id").unwrap_or(0)))
+        .collect();
     Some(
         async move {
             let Ok(loaders) = loaders(ctx) else {
                 return;
             };
-            let results = loaders.batches.load(uses.keys().cloned()).await;
-            let results: Vec<_> = uses
-                .into_iter()
-                .map(|(key, n)| {
-                    let count = results.as_ref().map(|found| found.get(&key).copied());
-                    (key, count.map_err(Clone::clone), n)
-                })
-                .collect();
-            loaders.ahead.put(results);
+            if let Some((uses, found)) = load_batch(loaders, &keys).await {
+                leave(loaders, uses, found);
+            }
         }
         .boxed(),
     )
+}
+
+/// The uses of each of `keys` and the batch that loads them; `None` once
+/// the batch's error is left ahead for every key's resolvers.
+async fn load_batch<K>(
+    loaders: &Loaders,
+    keys: &[K],
+) -> Option<(foldhash::HashMap<K, usize>, Batch<K>)>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    RelationLoader: Loader<K, Error = LoadError>,
+    <RelationLoader as Loader<K>>::Value: Send + 'static,
+{
+    let uses = count_uses(keys.iter().cloned());
+    match loaders.batches.load(uses.keys().cloned()).await {
+        Ok(found) => Some((uses, found)),
+        Err(err) => {
+            let failed = uses.into_iter().map(|(key, n)| (key, Err(err.clone()), n));
+            loaders
+                .ahead
+                .put::<_, <RelationLoader as Loader<K>>::Value>(failed);
+            None
+        }
+    }
+}
+
+/// Leaves each key's value in `found` ahead for its resolvers. The batch's
+/// own copy goes first: the last resolver then holds the only one, and
+/// takes a shared value without copying it.
+fn leave<K>(loaders: &Loaders, uses: foldhash::HashMap<K, usize>, found: Batch<K>)
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    RelationLoader: Loader<K>,
+    <RelationLoader as Loader<K>>::Value: Clone + Send + 'static,
+{
+    let results: Vec<_> = uses
+        .into_iter()
+        .map(|(key, n)| {
+            let value = found.get(&key).cloned();
+            (key, Ok(value), n)
+        })
+        .collect();
+    drop(found);
+    loaders.ahead.put(results);
 }
