@@ -221,9 +221,18 @@ impl PrivateServer {
     /// Freezes the server (SIGSTOP to it and to every process it started):
     /// it keeps its connections and accepts new ones, and answers nothing,
     /// as a server stuck on a full disk or a hung storage volume would.
+    /// Returns once every thread of them has stopped: a signal is only
+    /// queued when `kill` returns, and a thread already running may answer
+    /// one more request before it stops.
     pub fn freeze(&self) {
-        for pid in self.processes() {
-            signal(pid, "STOP");
+        let processes = self.processes();
+        for pid in &processes {
+            signal(*pid, "STOP");
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !processes.iter().all(|pid| stopped(*pid)) {
+            assert!(Instant::now() < deadline, "the private server did not stop");
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -359,6 +368,22 @@ fn free_port() -> u16 {
 }
 
 /// Sends the signal named `name` (`QUIT`, `KILL`) to process `pid`.
+/// Whether every thread of process `pid` is stopped (state `T`), or the
+/// process is gone.
+fn stopped(pid: u32) -> bool {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    threads.flatten().all(|thread| {
+        std::fs::read_to_string(thread.path().join("stat")).map_or(true, |stat| {
+            // After the command name (in parentheses) comes the state.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state == "T" || state == "t")
+        })
+    })
+}
+
 fn signal(pid: u32, name: &str) {
     // It may have ended already; either way it is gone.
     let _ = Command::new("kill")
