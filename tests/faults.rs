@@ -4,7 +4,8 @@
 //! 503; once it is back, Folio serves again and is ready, without a restart.
 //! A server that freezes (its processes stopped: connections open, nothing
 //! answered) costs a request no more than the request timeout, and
-//! `/readyz` no more than the acquire timeout.
+//! `/readyz` no more than the acquire timeout. Connections the database
+//! ends while they sit in the pool are replaced before a request gets one.
 //!
 //! Each test runs its own database server ([`PrivateServer`]), whatever
 //! `FOLIO_TEST_DATABASE_URL` names, so that stopping it disturbs no other
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use api::config::{DatabaseConfig, ServerConfig};
 use folio_tests::private_server::PrivateServer;
 use folio_tests::{TestApp, TestDb};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 
 /// The server's acquire timeout, short so that the test is.
@@ -193,4 +195,87 @@ async fn a_frozen_mariadb_costs_a_request_a_bounded_wait_and_a_code() {
         return;
     };
     database_frozen_and_thawed(server).await;
+}
+
+/// How many requests run at once around the cut: enough to open several
+/// pooled connections, and then to use every one of them again.
+const AT_ONCE: usize = 8;
+
+/// `AT_ONCE` requests at the same time, each of which must succeed.
+async fn many_at_once(app: &TestApp) {
+    let answers =
+        futures_util::future::join_all((0..AT_ONCE).map(|_| app.data(USER, json!({})))).await;
+    for data in answers {
+        assert_eq!(data["user"]["username"], "ada");
+    }
+}
+
+/// Ends every connection to the database at `url` but the one it opens to do so.
+async fn end_other_connections(url: &str) {
+    let admin = Database::connect(url).await.unwrap();
+    let backend = admin.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let ended = admin
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ))
+            .await
+            .unwrap();
+        assert!(!ended.is_empty(), "Folio had no connection to end");
+    } else {
+        let connections = admin
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT id AS id FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+            ))
+            .await
+            .unwrap();
+        assert!(!connections.is_empty(), "Folio had no connection to end");
+        for connection in connections {
+            let id: i64 = connection.try_get("", "id").unwrap();
+            // It may have closed since it was listed; either way it is gone.
+            let _ = admin
+                .execute_unprepared(&format!("KILL CONNECTION {id}"))
+                .await;
+        }
+    }
+    admin.close().await.unwrap();
+}
+
+/// The database ends Folio's pooled connections while they sit idle (an
+/// administrator's `pg_terminate_backend`, an idle timeout, a proxy): once
+/// they have sat idle longer than Folio trusts a connection unpinged, every
+/// request and write is answered on fresh ones, none gets a dead one.
+async fn idle_connections_ended_by_the_database(server: PrivateServer) {
+    let url = server.create_database("folio").await;
+    let db = TestDb::migrated_at(url.clone(), DatabaseConfig::default()).await;
+    let app = TestApp::spawn_on(db, ServerConfig::default()).await;
+    app.register("ada").await;
+    many_at_once(&app).await;
+
+    end_other_connections(&url).await;
+    tokio::time::sleep(api::db::PING_IF_IDLE_FOR * 3).await;
+
+    many_at_once(&app).await;
+    app.register("grace").await;
+    assert_eq!(readyz(&app).await, 200);
+}
+
+#[tokio::test]
+async fn postgres_connections_ended_while_idle_are_replaced_before_a_request_gets_one() {
+    let Some(server) = PrivateServer::postgres().await else {
+        return;
+    };
+    idle_connections_ended_by_the_database(server).await;
+}
+
+#[tokio::test]
+async fn mariadb_connections_ended_while_idle_are_replaced_before_a_request_gets_one() {
+    let Some(server) = PrivateServer::mariadb().await else {
+        return;
+    };
+    idle_connections_ended_by_the_database(server).await;
 }
