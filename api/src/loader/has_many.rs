@@ -47,7 +47,8 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Related};
 
 use super::{
-    Decode, Filter, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of,
+    Decode, Filter, LoadResult, RelationLoader, Shared, column_of, qualified, select_columns,
+    table_of,
 };
 use crate::paging::{Page, Sort, SortKey, Window, keyset_condition, primary_id_column};
 
@@ -83,14 +84,14 @@ impl<F, K> Slice<F, K> {
 pub struct ToMany<P, C, F, K> {
     /// The parent row's id.
     pub parent: i32,
-    /// Which of its related rows.
-    pub slice: Slice<F, K>,
+    /// Which of its related rows (shared by the keys of a list's items).
+    pub slice: Shared<Slice<F, K>>,
     _relation: PhantomData<fn() -> (P, C)>,
 }
 
 impl<P, C, F, K> ToMany<P, C, F, K> {
     /// The rows related to `parent` that `slice` selects.
-    pub fn new(parent: i32, slice: Slice<F, K>) -> Self {
+    pub fn new(parent: i32, slice: Shared<Slice<F, K>>) -> Self {
         ToMany {
             parent,
             slice,
@@ -118,7 +119,8 @@ where
         keys: &[ToMany<P, C, F, K>],
     ) -> LoadResult<HashMap<ToMany<P, C, F, K>, Arc<Window<C::Model>>>> {
         // One statement per distinct slice; siblings share one.
-        let mut by_slice: HashMap<&Slice<F, K>, Vec<i32>> = HashMap::new();
+        let mut by_slice: foldhash::HashMap<&Shared<Slice<F, K>>, Vec<i32>> =
+            foldhash::HashMap::default();
         for key in keys {
             by_slice.entry(&key.slice).or_default().push(key.parent);
         }

@@ -28,7 +28,7 @@ use async_graphql::dataloader::Loader;
 
 use crate::error::LoadError;
 use crate::loader::{
-    Batch, CountOf, Decode, Filter, Loaders, RelationLoader, ToMany, ToOne, int_value,
+    Batch, CountOf, Decode, Filter, Loaders, RelationLoader, Shared, ToMany, ToOne, int_value,
 };
 use crate::paging::{PageArgs, SortKey};
 
@@ -140,7 +140,8 @@ where
     };
     let filter = FI::resolve(argument::<FI>(&args, "filter")?).ok()?;
     let sort = O::sort(argument::<O>(&args, "orderBy")?);
-    let slice = slice_for::<C, _, _>(&Lookahead::from(field), &page, filter, sort).ok()?;
+    let slice =
+        Shared::new(slice_for::<C, _, _>(&Lookahead::from(field), &page, filter, sort).ok()?);
     let keys: Vec<_> = rows
         .iter()
         .map(|row| ToMany::<P, C, _, _>::new(int_value(*row, "id").unwrap_or(0), slice.clone()))
@@ -162,9 +163,10 @@ where
     K: SortKey<C>,
     T: LoadAhead<Entity = C>,
 {
+    let slice = Shared::new(list_slice(sort));
     let keys: Vec<_> = rows
         .iter()
-        .map(|row| ToMany::<P, C, _, K>::new(int_value(*row, "id").unwrap_or(0), list_slice(sort)))
+        .map(|row| ToMany::<P, C, _, K>::new(int_value(*row, "id").unwrap_or(0), slice.clone()))
         .collect();
     Some(windows::<P, C, _, _, T>(ctx, field, keys, false))
 }

@@ -22,7 +22,7 @@ use sea_orm::{EntityTrait, FromQueryResult, Related};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::loader::{
-    ById, CountOf, Decode, Filter, Loaders, Slice, ToMany, ToOne, Unread, page_of_roots,
+    ById, CountOf, Decode, Filter, Loaders, Shared, Slice, ToMany, ToOne, Unread, page_of_roots,
 };
 use crate::paging::{Page, PageArgs, Sort, SortKey, Window};
 
@@ -210,7 +210,7 @@ where
     let slice = slice_of(ctx, &args, filter, sort)?;
     let page = slice.page.clone();
     let loaders = loaders(ctx)?;
-    let key = ToMany::<P, C, F, K>::new(parent, slice);
+    let key = ToMany::<P, C, F, K>::new(parent, Shared::new(slice));
     let window = match loaders.ahead.take(&key) {
         Some(loaded) => loaded,
         None => loaders.relations.load_one(key).await,
@@ -272,7 +272,7 @@ where
     K: SortKey<C>,
 {
     let loaders = loaders(ctx)?;
-    let key = ToMany::<P, C, _, K>::new(parent, list_slice(sort));
+    let key = ToMany::<P, C, _, K>::new(parent, Shared::new(list_slice(sort)));
     let window = match loaders.ahead.take(&key) {
         Some(loaded) => loaded,
         None => loaders.relations.load_one(key).await,
