@@ -54,7 +54,7 @@ async fn a_statement_past_the_timeout_is_a_timeout_and_the_connection_serves_the
     // statement was cancelled.
     let config = DatabaseConfig {
         statement_timeout_ms: TIMEOUT_MS,
-        pool_size: 1,
+        pool_size: Some(1),
         ..DatabaseConfig::default()
     };
     let db = TestDb::new_with(config).await;

@@ -88,7 +88,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
     let timeout = config.statement_timeout();
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
-        .max_connections(config.pool_size)
+        .max_connections(config.pool_size())
         // sea-orm hands both `connect_timeout` and this to sqlx's one acquire
         // timeout; only this is set, so that it is the bound.
         .acquire_timeout(config.acquire_timeout())
