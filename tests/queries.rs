@@ -3,6 +3,7 @@
 
 use entity::{photo, photo_tag, post, tag, user};
 use folio_tests::{TestApp, data};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -415,6 +416,157 @@ async fn plain_fields_answer_the_same_with_or_without_a_relation_beside_them() {
         assert_eq!(alone, beside, "{type_name} at {path}");
         let objects = alone.pointer(path).unwrap().as_array().unwrap();
         assert!(!objects.is_empty(), "{type_name} at {path}: no objects");
+    }
+}
+
+/// A list reads the columns its items' fields show (and its sort key), and
+/// leaves the others unread: each field selected alone answers what it
+/// answers beside every other field of its type, cursors included, for
+/// every way a list reaches the type and for a list ordered by a column
+/// that no selected field shows.
+#[tokio::test]
+async fn each_field_alone_answers_what_it_answers_beside_all_the_others() {
+    let app = TestApp::seeded(&data::small(4)).await;
+    // Every photo shows an image, so that `url` has something to show.
+    photo::Entity::update_many()
+        .col_expr(photo::Column::Sha256, Expr::value("ab".repeat(32)))
+        .col_expr(photo::Column::ContentType, Expr::value("image/jpeg"))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    // (type, fields with arguments, the query with `SEL` where the items'
+    // selection goes)
+    let cases: [(&str, &[&str], &str); 11] = [
+        (
+            "Post",
+            &[],
+            "{ posts(first: 5) { nodes { SEL } pageInfo { endCursor } } }",
+        ),
+        (
+            "Post",
+            &[],
+            "{ users(first: 3) { nodes { posts(first: 3, orderBy: { field: UPDATED_AT }) { edges { cursor node { SEL } } } } } }",
+        ),
+        (
+            "Photo",
+            &["url", "thumb: url(size: THUMBNAIL)"],
+            "{ photos(first: 5, orderBy: { field: UPDATED_AT, direction: ASC }) { nodes { SEL } pageInfo { endCursor } } }",
+        ),
+        (
+            "Photo",
+            &["url"],
+            "{ tags(first: 3) { nodes { photos(first: 3) { nodes { SEL } pageInfo { endCursor } } } } }",
+        ),
+        (
+            "Tag",
+            &[],
+            "{ photos(first: 5) { nodes { tags { SEL } } } }",
+        ),
+        (
+            "Tag",
+            &[],
+            "{ tags(first: 5, orderBy: { field: CREATED_AT }) { nodes { SEL } pageInfo { endCursor } } }",
+        ),
+        (
+            "User",
+            &[],
+            "{ users(first: 5) { nodes { SEL } pageInfo { endCursor } } }",
+        ),
+        (
+            "Comment",
+            &[],
+            "{ posts(first: 3) { nodes { comments(first: 3) { nodes { SEL } } } } }",
+        ),
+        (
+            "User",
+            &[],
+            "{ photos(first: 5) { nodes { owner { SEL } } } }",
+        ),
+        (
+            "Profile",
+            &[],
+            "{ users(first: 5) { nodes { profile { SEL } } } }",
+        ),
+        (
+            "Post",
+            &[],
+            "{ posts(first: 3) { nodes { comments(first: 2) { nodes { post { SEL } } } } } }",
+        ),
+    ];
+    for (type_name, extra, query) in cases {
+        let mut fields = scalar_fields(&app, type_name).await;
+        fields.extend(extra.iter().map(|field| (*field).to_owned()));
+        let all = app
+            .data(&query.replace("SEL", &fields.join(" ")), json!({}))
+            .await;
+        if !extra.is_empty() {
+            assert!(all.to_string().contains("/media/"), "no url: {all}");
+        }
+        for field in &fields {
+            let alone = app.data(&query.replace("SEL", field), json!({})).await;
+            let key = field.split(':').next().unwrap().trim();
+            let mut expected = all.clone();
+            for other in &fields {
+                let other_key = other.split(':').next().unwrap().trim();
+                if other_key != key {
+                    strip_key(&mut expected, other_key);
+                }
+            }
+            assert_eq!(alone, expected, "{type_name}.{field} in {query}");
+        }
+    }
+    // Two selections of one relation side by side: each gets what it shows.
+    let both = app
+        .data(
+            "{ photos(first: 5) { nodes { owner { username } o: owner { createdAt } \
+             tags { name } t: tags { createdAt } } } }",
+            json!({}),
+        )
+        .await;
+    let apart = app
+        .data(
+            "{ photos(first: 5) { nodes { owner { username } o: owner { createdAt } } } }",
+            json!({}),
+        )
+        .await;
+    let full = app
+        .data(
+            "{ photos(first: 5) { nodes { owner { username createdAt } tags { name createdAt } } } }",
+            json!({}),
+        )
+        .await;
+    let photos = both["photos"]["nodes"].as_array().unwrap();
+    for (i, photo) in photos.iter().enumerate() {
+        let full = &full["photos"]["nodes"][i];
+        assert_eq!(photo["owner"]["username"], full["owner"]["username"]);
+        assert_eq!(photo["o"]["createdAt"], full["owner"]["createdAt"]);
+        assert_eq!(photo["o"], apart["photos"]["nodes"][i]["o"]);
+        let names: Vec<_> = photo["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["name"])
+            .collect();
+        let full_names: Vec<_> = full["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["name"])
+            .collect();
+        assert_eq!(names, full_names);
+        let times: Vec<_> = photo["t"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["createdAt"])
+            .collect();
+        let full_times: Vec<_> = full["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["createdAt"])
+            .collect();
+        assert_eq!(times, full_times);
     }
 }
 

@@ -14,13 +14,18 @@ use derive_where::derive_where;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, Related};
 
-use super::{Decode, LoadResult, RelationLoader, column_of, qualified, select_columns, table_of};
+use super::decode::Skipped;
+use super::{
+    Decode, LoadResult, RelationLoader, Unread, column_of, qualified, select_columns, table_of,
+};
 
 /// The key of a to-one relation from `P` to `C`.
 #[derive_where(Clone, PartialEq, Eq, Hash)]
 pub struct ToOne<P, C> {
     /// The value of the relation's `from` column in the parent row.
     pub key: i32,
+    /// The columns nothing selected on the row will show.
+    pub unread: Unread,
     _relation: PhantomData<fn() -> (P, C)>,
 }
 
@@ -29,13 +34,15 @@ where
     P: EntityTrait + Related<C>,
     C: EntityTrait,
 {
-    /// The key that reaches `C` from `parent`, if the parent row holds one.
-    pub fn of(parent: &P::Model) -> Option<ToOne<P, C>> {
+    /// The key that reaches `C` from `parent`, if the parent row holds one,
+    /// for a selection that leaves `unread` unread.
+    pub fn of(parent: &P::Model, unread: Unread) -> Option<ToOne<P, C>> {
         let (def, _) = super::relation::<P, C>();
         let from = column_of(&def.from_col);
         let key = super::int_value(parent, &from.to_string())?;
         Some(ToOne {
             key,
+            unread,
             _relation: PhantomData,
         })
     }
@@ -51,23 +58,38 @@ where
     type Error = crate::error::LoadError;
 
     async fn load(&self, keys: &[ToOne<P, C>]) -> LoadResult<HashMap<ToOne<P, C>, C::Model>> {
+        // One statement per distinct selection; siblings share one.
+        let mut by_unread: Vec<(Unread, Vec<i32>)> = Vec::new();
+        for key in keys {
+            match by_unread
+                .iter_mut()
+                .find(|(unread, _)| *unread == key.unread)
+            {
+                Some((_, values)) => values.push(key.key),
+                None => by_unread.push((key.unread, vec![key.key])),
+            }
+        }
         let (def, _) = super::relation::<P, C>();
         let table = table_of(&def.to_tbl);
         let to = qualified(table.clone(), column_of(&def.to_col));
-        let mut query = Query::select();
-        select_columns::<C>(&mut query, super::Unread::default());
-        query
-            .expr_as(to.clone(), Alias::new("folio_key"))
-            .from(table)
-            .and_where(Expr::expr(to).is_in(keys.iter().map(|k| k.key)));
-        let statement = self.db.get_database_backend().build(&query);
         let mut found = HashMap::new();
-        for row in self.db.query_all_raw(statement).await? {
-            let key = ToOne {
-                key: C::Model::after(&row, 0)?,
-                _relation: PhantomData,
-            };
-            found.insert(key, C::Model::decode(&row)?);
+        for (unread, values) in by_unread {
+            let mut query = Query::select();
+            select_columns::<C>(&mut query, unread);
+            query
+                .expr_as(to.clone(), Alias::new("folio_key"))
+                .from(table.clone())
+                .and_where(Expr::expr(to.clone()).is_in(values));
+            let statement = self.db.get_database_backend().build(&query);
+            let skipped = Skipped::of::<C::Model>(unread);
+            for row in self.db.query_all_raw(statement).await? {
+                let key = ToOne {
+                    key: C::Model::after(&row, 0)?,
+                    unread,
+                    _relation: PhantomData,
+                };
+                found.insert(key, C::Model::decode(&row, skipped)?);
+            }
         }
         Ok(found)
     }

@@ -14,14 +14,17 @@ use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::{self, Row};
 use sea_orm::{DbErr, QueryResult, TryGetable};
 
+use super::Unread;
+
 /// A model read from the first columns of a row, in its entity's column order.
 pub trait Decode: Sized {
     /// The model's fields, in the order read: the entity's columns, in
     /// order (a test holds every model to it).
     const FIELDS: &'static [&'static str];
 
-    /// The model from the first columns of `row`.
-    fn decode(row: &QueryResult) -> Result<Self, DbErr>;
+    /// The model from the first columns of `row`; the fields `skipped`
+    /// (columns the statement left unread) get their type's default.
+    fn decode(row: &QueryResult, skipped: Skipped) -> Result<Self, DbErr>;
 
     /// The `k`-th column the statement selects after the model's (0: the
     /// first of its own, such as `folio_parent`).
@@ -44,22 +47,51 @@ where
         .map_err(|err| DbErr::Type(err.to_string()))
 }
 
+/// Which of a model's fields a statement left unread, by position (bit `i`:
+/// the `i`-th of [`Decode::FIELDS`]); worked out once per statement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Skipped(u32);
+
+impl Skipped {
+    /// The fields of `M` whose columns `unread` leaves unread.
+    pub fn of<M: Decode>(unread: Unread) -> Skipped {
+        Skipped(
+            M::FIELDS
+                .iter()
+                .enumerate()
+                .filter(|(_, field)| unread.contains(field))
+                .fold(0, |bits, (i, _)| bits | 1 << i),
+        )
+    }
+
+    /// Whether the `i`-th field is left unread.
+    fn has(self, i: usize) -> bool {
+        i < 32 && self.0 & (1 << i) != 0
+    }
+}
+
 /// Writes [`Decode`] for models, their fields listed in column order.
 macro_rules! decode_in_order {
     ($($model:path { $($field:ident),+ $(,)? })+) => {$(
         impl Decode for $model {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
 
-            fn decode(row: &QueryResult) -> Result<Self, DbErr> {
+            fn decode(row: &QueryResult, skipped: Skipped) -> Result<Self, DbErr> {
                 let mut at = 0usize..;
                 // Struct fields are evaluated in the order written.
                 if let Some(row) = row.try_as_pg_row() {
                     return Ok(Self {
-                        $($field: pg_value(row, at.next().unwrap_or_default())?,)+
+                        $($field: match at.next().unwrap_or_default() {
+                            i if skipped.has(i) => Default::default(),
+                            i => pg_value(row, i)?,
+                        },)+
                     });
                 }
                 Ok(Self {
-                    $($field: row.try_get_by_index(at.next().unwrap_or_default())?,)+
+                    $($field: match at.next().unwrap_or_default() {
+                        i if skipped.has(i) => Default::default(),
+                        i => row.try_get_by_index(i)?,
+                    },)+
                 })
             }
         }

@@ -46,6 +46,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Related};
 
+use super::decode::Skipped;
 use super::{
     Decode, Filter, LoadResult, RelationLoader, Shared, column_of, qualified, select_columns,
     table_of,
@@ -202,9 +203,10 @@ where
         base.limit(limit + 1);
     }
     let statement = db.get_database_backend().build(&base);
+    let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut rows = Vec::new();
     for row in db.query_all_raw(statement).await? {
-        rows.push(C::Model::decode(&row)?);
+        rows.push(C::Model::decode(&row, skipped)?);
     }
     let has_more = slice
         .page
@@ -349,6 +351,7 @@ where
         .order_by(id_name, order);
 
     let statement = db.get_database_backend().build(&outer);
+    let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows = Windows::default();
     for row in db.query_all_raw(statement).await? {
         let parent: i32 = C::Model::after(&row, 0)?;
@@ -360,7 +363,7 @@ where
         if window.rows.len() as u64 >= limit {
             window.has_more = true;
         } else {
-            window.rows.push(C::Model::decode(&row)?);
+            window.rows.push(C::Model::decode(&row, skipped)?);
         }
     }
     if slice.page.backwards {
@@ -449,6 +452,7 @@ where
 
     let statement = db.get_database_backend().build(&outer);
     let rows = db.query_all_raw(statement).await?;
+    let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows = Windows::default();
     for row in rows {
         let parent: i32 = C::Model::after(&row, 0)?;
@@ -470,7 +474,7 @@ where
         }
         match slice.page.limit {
             Some(limit) if window.rows.len() as u64 >= limit => window.has_more = true,
-            _ => window.rows.push(C::Model::decode(&row)?),
+            _ => window.rows.push(C::Model::decode(&row, skipped)?),
         }
     }
     if slice.page.backwards {

@@ -105,35 +105,57 @@ impl<T> Deref for Shared<T> {
 /// Columns no loader ever reads: they are selected as `''` under their own name.
 pub const SECRET_COLUMNS: &[&str] = &["password_hash"];
 
-/// Long text columns a list reads only when the field of the same name is
-/// selected on its items: otherwise they are selected as `''`, so that the
-/// ten newest posts of fifty users do not bring 500 post bodies nobody asked
-/// for. Each is shown by the field of its own name and by nothing else.
-pub const ON_DEMAND_COLUMNS: &[&str] = &["body", "caption"];
+/// Columns a list reads only when a field that shows them is selected on
+/// its items (or when they are the list's sort key, which its cursors hold):
+/// otherwise the statement selects `NULL` in their place and the model gets
+/// the type's default, never shown. So the ten newest posts of fifty users
+/// do not bring 500 post bodies nobody asked for, and a photo's nine other
+/// columns are not read and decoded for a list of file names. Each column
+/// with the fields that show it; ids and the columns that relations follow
+/// are always read.
+pub const ON_DEMAND_COLUMNS: &[(&str, &[&str])] = &[
+    ("body", &["body"]),
+    ("caption", &["caption"]),
+    ("created_at", &["createdAt"]),
+    ("updated_at", &["updatedAt"]),
+    ("width", &["width"]),
+    ("height", &["height"]),
+    ("byte_size", &["byteSize"]),
+    ("content_type", &["contentType", "url"]),
+    ("sha256", &["sha256", "url"]),
+];
 
 /// Which of the [`ON_DEMAND_COLUMNS`] a statement leaves unread: bit `i`
 /// stands for the `i`-th. Part of a list's key, so siblings that select the
 /// same fields share a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Unread(u8);
+pub struct Unread(u16);
 
 impl Unread {
-    /// Every on-demand column but those whose field `selected` names.
+    /// Every on-demand column but those shown by a field `selected` names.
     pub fn unless(selected: impl Fn(&str) -> bool) -> Unread {
         Unread(
             ON_DEMAND_COLUMNS
                 .iter()
                 .enumerate()
-                .filter(|(_, column)| !selected(column))
+                .filter(|(_, (_, fields))| !fields.iter().any(|field| selected(field)))
                 .fold(0, |bits, (i, _)| bits | 1 << i),
         )
     }
 
+    /// The same, but reading `column` (a sort key) whatever is selected.
+    pub fn reading(self, column: &str) -> Unread {
+        match ON_DEMAND_COLUMNS.iter().position(|(c, _)| *c == column) {
+            Some(i) => Unread(self.0 & !(1 << i)),
+            None => self,
+        }
+    }
+
     /// Whether `column` is left unread.
-    fn contains(self, column: &str) -> bool {
+    pub fn contains(self, column: &str) -> bool {
         ON_DEMAND_COLUMNS
             .iter()
-            .position(|c| *c == column)
+            .position(|(c, _)| *c == column)
             .is_some_and(|i| self.0 & (1 << i) != 0)
     }
 }
@@ -333,13 +355,15 @@ pub(crate) fn qualified(table: DynIden, column: DynIden) -> SimpleExpr {
 }
 
 /// Selects every column of `E` (qualified by its table) under its own name,
-/// with [`SECRET_COLUMNS`] and the `unread` ones blanked.
+/// with [`SECRET_COLUMNS`] blanked and `NULL` in place of the `unread` ones.
 pub(crate) fn select_columns<E: EntityTrait>(query: &mut SelectStatement, unread: Unread) {
     let table: DynIden = E::default().into_iden();
     for column in E::Column::iter() {
         let name = column.as_str();
-        let expr: SimpleExpr = if SECRET_COLUMNS.contains(&name) || unread.contains(name) {
+        let expr: SimpleExpr = if SECRET_COLUMNS.contains(&name) {
             Expr::val("")
+        } else if unread.contains(name) {
+            Expr::cust("NULL")
         } else {
             qualified(table.clone(), column.into_iden())
         };

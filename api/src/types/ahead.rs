@@ -23,7 +23,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, join_all};
 use sea_orm::{EntityTrait, Related};
 
-use super::{FilterInput, OrderInput, list_slice, loaders, slice_for};
+use super::{FilterInput, OrderInput, list_slice, loaders, slice_for, unread_of};
 use async_graphql::dataloader::Loader;
 
 use crate::error::LoadError;
@@ -163,7 +163,7 @@ where
     K: SortKey<C>,
     T: LoadAhead<Entity = C>,
 {
-    let slice = Shared::new(list_slice(sort));
+    let slice = Shared::new(list_slice::<C, K>(&Lookahead::from(field), sort));
     let keys: Vec<_> = rows
         .iter()
         .map(|row| ToMany::<P, C, _, K>::new(int_value(*row, "id").unwrap_or(0), slice.clone()))
@@ -223,7 +223,11 @@ where
     C::Model: Decode + Send + Sync + Clone,
     T: LoadAhead<Entity = C>,
 {
-    let keys: Vec<ToOne<P, C>> = rows.iter().filter_map(|row| ToOne::of(*row)).collect();
+    let unread = unread_of(&Lookahead::from(field));
+    let keys: Vec<ToOne<P, C>> = rows
+        .iter()
+        .filter_map(|row| ToOne::of(*row, unread))
+        .collect();
     Some(
         async move {
             let Ok(loaders) = loaders(ctx) else {

@@ -160,7 +160,8 @@ where
     C: EntityTrait + Send + Sync,
     C::Model: Decode + Send + Sync + Clone,
 {
-    let Some(key) = ToOne::<P, C>::of(parent) else {
+    let unread = unread_of(&ctx.look_ahead());
+    let Some(key) = ToOne::<P, C>::of(parent, unread) else {
         return Ok(None);
     };
     let loaders = loaders(ctx)?;
@@ -272,7 +273,8 @@ where
     K: SortKey<C>,
 {
     let loaders = loaders(ctx)?;
-    let key = ToMany::<P, C, _, K>::new(parent, Shared::new(list_slice(sort)));
+    let slice = list_slice::<C, K>(&ctx.look_ahead(), sort);
+    let key = ToMany::<P, C, _, K>::new(parent, Shared::new(slice));
     let window = match loaders.ahead.take(&key) {
         Some(loaded) => loaded,
         None => loaders.relations.load_one(key).await,
@@ -281,15 +283,39 @@ where
     Ok(window.map(|w| Window::take(w).rows).unwrap_or_default())
 }
 
-/// The slice of a small list: every row, in `sort` order.
-pub(crate) fn list_slice<K>(sort: Sort<K>) -> Slice<crate::loader::Unfiltered, K> {
+/// The slice of a small list whose items select `selected`: every row, in
+/// `sort` order.
+pub(crate) fn list_slice<E, K>(
+    selected: &async_graphql::Lookahead<'_>,
+    sort: Sort<K>,
+) -> Slice<crate::loader::Unfiltered, K>
+where
+    E: EntityTrait,
+    K: SortKey<E>,
+{
     Slice {
         filter: crate::loader::Unfiltered,
         sort,
         page: Page::all(),
         with_total: false,
-        unread: Unread::default(),
+        unread: unread_by::<E, K>(sort, |field| selected.field(field).exists()),
     }
+}
+
+/// The on-demand columns a row leaves unread when its selection is `selected`.
+pub(crate) fn unread_of(selected: &async_graphql::Lookahead<'_>) -> Unread {
+    Unread::unless(|field| selected.field(field).exists())
+}
+
+/// The on-demand columns a list ordered by `sort` leaves unread when its
+/// items select the fields `selected` names: all but those the fields show
+/// and the sort key, which the cursors hold.
+fn unread_by<E, K>(sort: Sort<K>, selected: impl Fn(&str) -> bool) -> Unread
+where
+    E: EntityTrait,
+    K: SortKey<E>,
+{
+    Unread::unless(selected).reading(sea_orm::IdenStatic::as_str(&sort.key.column()))
 }
 
 /// Resolves the number of `C` rows related to the `P` row `parent`.
@@ -344,7 +370,7 @@ where
         sort,
         page: Page::from_args(args, sort).gql()?,
         with_total: selected.field("totalCount").exists(),
-        unread: Unread::unless(|field| {
+        unread: unread_by::<E, K>(sort, |field| {
             nodes.field(field).exists() || edge_nodes.field(field).exists()
         }),
     })
