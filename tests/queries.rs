@@ -541,33 +541,22 @@ async fn each_field_alone_answers_what_it_answers_beside_all_the_others() {
         assert_eq!(photo["owner"]["username"], full["owner"]["username"]);
         assert_eq!(photo["o"]["createdAt"], full["owner"]["createdAt"]);
         assert_eq!(photo["o"], apart["photos"]["nodes"][i]["o"]);
-        let names: Vec<_> = photo["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| &t["name"])
-            .collect();
-        let full_names: Vec<_> = full["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| &t["name"])
-            .collect();
-        assert_eq!(names, full_names);
-        let times: Vec<_> = photo["t"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| &t["createdAt"])
-            .collect();
-        let full_times: Vec<_> = full["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| &t["createdAt"])
-            .collect();
-        assert_eq!(times, full_times);
+        assert_eq!(each(&photo["tags"], "name"), each(&full["tags"], "name"));
+        assert_eq!(
+            each(&photo["t"], "createdAt"),
+            each(&full["tags"], "createdAt")
+        );
     }
+    assert!(!photos.is_empty());
+}
+
+/// The value of `key` in each object of the list `list`.
+fn each<'a>(list: &'a Value, key: &str) -> Vec<&'a Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| &item[key])
+        .collect()
 }
 
 /// `value` without any object key `key`, at any depth.
