@@ -548,6 +548,17 @@ async fn each_field_alone_answers_what_it_answers_beside_all_the_others() {
         );
     }
     assert!(!photos.is_empty());
+
+    // A user's own email, alone and beside other fields, through a list.
+    let (token, _) = app.register("ada").await;
+    for selection in ["email", "email username createdAt"] {
+        let query = format!(
+            "{{ users(first: 100, orderBy: {{ field: USERNAME }}) {{ nodes {{ {selection} }} }} }}"
+        );
+        let body = app.graphql_as(Some(&token), &query, json!({})).await;
+        let emails = each(&body["data"]["users"]["nodes"], "email");
+        assert!(emails.contains(&&json!("ada@example.com")), "{body}");
+    }
 }
 
 /// The value of `key` in each object of the list `list`.

@@ -116,6 +116,14 @@ pub const SECRET_COLUMNS: &[&str] = &["password_hash"];
 pub const ON_DEMAND_COLUMNS: &[(&str, &[&str])] = &[
     ("body", &["body"]),
     ("caption", &["caption"]),
+    ("title", &["title"]),
+    ("filename", &["filename"]),
+    ("name", &["name"]),
+    ("username", &["username"]),
+    ("email", &["email"]),
+    ("display_name", &["displayName"]),
+    ("bio", &["bio"]),
+    ("avatar_url", &["avatarUrl"]),
     ("created_at", &["createdAt"]),
     ("updated_at", &["updatedAt"]),
     ("width", &["width"]),
@@ -125,11 +133,14 @@ pub const ON_DEMAND_COLUMNS: &[(&str, &[&str])] = &[
     ("sha256", &["sha256", "url"]),
 ];
 
+// One bit of `Unread` each.
+const _: () = assert!(ON_DEMAND_COLUMNS.len() <= 32);
+
 /// Which of the [`ON_DEMAND_COLUMNS`] a statement leaves unread: bit `i`
 /// stands for the `i`-th. Part of a list's key, so siblings that select the
 /// same fields share a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Unread(u16);
+pub struct Unread(u32);
 
 impl Unread {
     /// Every on-demand column but those shown by a field `selected` names.
