@@ -11,6 +11,9 @@
 //! `LATERAL` to the parent ids on PostgreSQL and put together with `UNION
 //! ALL` on SQLite; a page costs the same however many children a parent has.
 //!
+//! A small list, with neither a page nor a total (`Photo.tags`), is one
+//! plain statement ordered by parent, key and id ([`run_all`]).
+//!
 //! Otherwise (a total is wanted, MariaDB, or many parents on SQLite) a window:
 //!
 //! ```sql
@@ -149,6 +152,9 @@ where
             let backend = self.db.get_database_backend();
             let mut windows = if seeks_per_parent(backend, slice, parents.len()) {
                 run_seeks::<C, F, K>(&self.db, base, parent_column, mirror, &parents, slice).await?
+            } else if slice.page.limit.is_none() && !slice.with_total {
+                base.and_where(Expr::expr(parent_column.clone()).is_in(parents.iter().copied()));
+                run_all::<C, F, K>(&self.db, base, parent_column, slice).await?
             } else {
                 base.and_where(Expr::expr(parent_column.clone()).is_in(parents.iter().copied()));
                 run_window::<C, F, K>(&self.db, base, Some(parent_column), slice).await?
@@ -365,6 +371,55 @@ where
         } else {
             window.rows.push(C::Model::decode(&row, skipped)?);
         }
+    }
+    if slice.page.backwards {
+        for window in windows.values_mut() {
+            window.rows.reverse();
+        }
+    }
+    Ok(windows)
+}
+
+/// Every row of each parent, in order, when there is neither a page nor a
+/// total to count (a small list such as `Photo.tags`): one plain statement
+/// over `base` (which names the tables and the parent condition), sorted
+/// once. Numbering the rows in a window, as a page needs, made PostgreSQL
+/// sort them twice.
+async fn run_all<C, F, K>(
+    db: &impl ConnectionTrait,
+    mut base: SelectStatement,
+    parent: SimpleExpr,
+    slice: &Slice<F, K>,
+) -> Result<Windows<C::Model>, DbErr>
+where
+    C: EntityTrait,
+    C::Model: Decode,
+    F: Filter<C>,
+    K: SortKey<C>,
+{
+    let table = C::default().into_iden();
+    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
+    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    base.cond_where(slice.filter.condition());
+    if let Some(past_cursor) =
+        keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
+    {
+        base.cond_where(past_cursor);
+    }
+    select_columns::<C>(&mut base, slice.unread);
+    base.expr_as(parent.clone(), Alias::new("folio_parent"));
+    let order = slice.read_order();
+    base.order_by_expr(parent, Order::Asc)
+        .order_by_expr(sort_col, order.clone())
+        .order_by_expr(id_col, order);
+
+    let statement = db.get_database_backend().build(&base);
+    let skipped = Skipped::of::<C::Model>(slice.unread);
+    let mut windows = Windows::default();
+    for row in db.query_all_raw(statement).await? {
+        let parent: i32 = C::Model::after(&row, 0)?;
+        let model = C::Model::decode(&row, skipped)?;
+        windows.entry(parent).or_default().rows.push(model);
     }
     if slice.page.backwards {
         for window in windows.values_mut() {
