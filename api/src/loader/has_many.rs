@@ -192,9 +192,7 @@ where
     }
     // Without a total, a plain seek (`WHERE past the cursor ORDER BY … LIMIT n + 1`)
     // reads only the page from the index instead of numbering every row.
-    let table = C::default().into_iden();
-    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
-    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    let (sort_col, id_col) = order_columns::<C, F, K>(slice);
     select_columns::<C>(&mut base, slice.unread);
     base.cond_where(slice.filter.condition());
     if let Some(past_cursor) =
@@ -361,23 +359,37 @@ where
     let mut windows = Windows::default();
     for row in db.query_all_raw(statement).await? {
         let parent: i32 = C::Model::after(&row, 0)?;
-        let window = windows.entry(parent).or_insert_with(|| Window {
-            rows: Vec::new(),
-            has_more: false,
-            total: None,
-        });
+        let window = windows.entry(parent).or_default();
         if window.rows.len() as u64 >= limit {
             window.has_more = true;
         } else {
             window.rows.push(C::Model::decode(&row, skipped)?);
         }
     }
+    Ok(in_order(windows, slice))
+}
+
+/// The slice's sort column and `C`'s id, qualified by `C`'s table.
+fn order_columns<C, F, K>(slice: &Slice<F, K>) -> (SimpleExpr, SimpleExpr)
+where
+    C: EntityTrait,
+    K: SortKey<C>,
+{
+    let table = C::default().into_iden();
+    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
+    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    (sort_col, id_col)
+}
+
+/// `windows` in the slice's order: a page read backwards (`last`,
+/// `before`) is flipped back.
+fn in_order<M, F, K>(mut windows: Windows<M>, slice: &Slice<F, K>) -> Windows<M> {
     if slice.page.backwards {
         for window in windows.values_mut() {
             window.rows.reverse();
         }
     }
-    Ok(windows)
+    windows
 }
 
 /// Every row of each parent, in order, when there is neither a page nor a
@@ -397,9 +409,7 @@ where
     F: Filter<C>,
     K: SortKey<C>,
 {
-    let table = C::default().into_iden();
-    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
-    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    let (sort_col, id_col) = order_columns::<C, F, K>(slice);
     base.cond_where(slice.filter.condition());
     if let Some(past_cursor) =
         keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
@@ -421,12 +431,7 @@ where
         let model = C::Model::decode(&row, skipped)?;
         windows.entry(parent).or_default().rows.push(model);
     }
-    if slice.page.backwards {
-        for window in windows.values_mut() {
-            window.rows.reverse();
-        }
-    }
-    Ok(windows)
+    Ok(in_order(windows, slice))
 }
 
 /// Runs the windowed statement over `base` (which names the tables and the
@@ -443,9 +448,7 @@ where
     F: Filter<C>,
     K: SortKey<C>,
 {
-    let table = C::default().into_iden();
-    let sort_col = qualified(table.clone(), slice.sort.key.column().into_iden());
-    let id_col = qualified(table, primary_id_column::<C>().into_iden());
+    let (sort_col, id_col) = order_columns::<C, F, K>(slice);
     base.cond_where(slice.filter.condition());
     select_columns::<C>(&mut base, slice.unread);
 
@@ -511,11 +514,7 @@ where
     let mut windows = Windows::default();
     for row in rows {
         let parent: i32 = C::Model::after(&row, 0)?;
-        let window = windows.entry(parent).or_insert_with(|| Window {
-            rows: Vec::new(),
-            has_more: false,
-            total: None,
-        });
+        let window = windows.entry(parent).or_default();
         if slice.with_total {
             let total: i64 = row.try_get("", "folio_total")?;
             window.total = Some(u64::try_from(total).unwrap_or(0));
@@ -532,10 +531,5 @@ where
             _ => window.rows.push(C::Model::decode(&row, skipped)?),
         }
     }
-    if slice.page.backwards {
-        for window in windows.values_mut() {
-            window.rows.reverse();
-        }
-    }
-    Ok(windows)
+    Ok(in_order(windows, slice))
 }
