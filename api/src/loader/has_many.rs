@@ -192,17 +192,7 @@ where
     }
     // Without a total, a plain seek (`WHERE past the cursor ORDER BY … LIMIT n + 1`)
     // reads only the page from the index instead of numbering every row.
-    let (sort_col, id_col) = order_columns::<C, F, K>(slice);
-    select_columns::<C>(&mut base, slice.unread);
-    base.cond_where(slice.filter.condition());
-    if let Some(past_cursor) =
-        keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
-    {
-        base.cond_where(past_cursor);
-    }
-    let order = slice.read_order();
-    base.order_by_expr(sort_col, order.clone())
-        .order_by_expr(id_col, order);
+    select_in_order::<C, F, K>(&mut base, None, slice);
     if let Some(limit) = slice.page.limit {
         base.limit(limit + 1);
     }
@@ -392,6 +382,36 @@ fn in_order<M, F, K>(mut windows: Windows<M>, slice: &Slice<F, K>) -> Windows<M>
     windows
 }
 
+/// Makes `base` select the rows of `slice` past its cursor, in its order:
+/// the entity's columns (and the parent, as `folio_parent`, first in the
+/// order when there is one), the filter, the cursor's condition, and
+/// `ORDER BY [parent,] key, id` in the direction the page is read.
+fn select_in_order<C, F, K>(
+    base: &mut SelectStatement,
+    parent: Option<SimpleExpr>,
+    slice: &Slice<F, K>,
+) where
+    C: EntityTrait,
+    F: Filter<C>,
+    K: SortKey<C>,
+{
+    let (sort_col, id_col) = order_columns::<C, F, K>(slice);
+    select_columns::<C>(base, slice.unread);
+    base.cond_where(slice.filter.condition());
+    if let Some(past_cursor) =
+        keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
+    {
+        base.cond_where(past_cursor);
+    }
+    if let Some(parent) = parent {
+        base.expr_as(parent.clone(), Alias::new("folio_parent"))
+            .order_by_expr(parent, Order::Asc);
+    }
+    let order = slice.read_order();
+    base.order_by_expr(sort_col, order.clone())
+        .order_by_expr(id_col, order);
+}
+
 /// Every row of each parent, in order, when there is neither a page nor a
 /// total to count (a small list such as `Photo.tags`): one plain statement
 /// over `base` (which names the tables and the parent condition), sorted
@@ -409,20 +429,7 @@ where
     F: Filter<C>,
     K: SortKey<C>,
 {
-    let (sort_col, id_col) = order_columns::<C, F, K>(slice);
-    base.cond_where(slice.filter.condition());
-    if let Some(past_cursor) =
-        keyset_condition(&slice.page, slice.sort, sort_col.clone(), id_col.clone())
-    {
-        base.cond_where(past_cursor);
-    }
-    select_columns::<C>(&mut base, slice.unread);
-    base.expr_as(parent.clone(), Alias::new("folio_parent"));
-    let order = slice.read_order();
-    base.order_by_expr(parent, Order::Asc)
-        .order_by_expr(sort_col, order.clone())
-        .order_by_expr(id_col, order);
-
+    select_in_order::<C, F, K>(&mut base, Some(parent), slice);
     let statement = db.get_database_backend().build(&base);
     let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows = Windows::default();
