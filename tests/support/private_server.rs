@@ -271,6 +271,14 @@ impl PrivateServer {
         found
     }
 
+    /// The last lines of the server's log (the directory goes with the
+    /// server, so a failure message carries them).
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
     async fn wait_until_accepting(&self) {
         let deadline = Instant::now() + STARTUP;
         loop {
@@ -285,8 +293,8 @@ impl PrivateServer {
                 }
                 Err(err) => assert!(
                     Instant::now() < deadline,
-                    "the private server did not start: {err}; its log is in {}",
-                    self.dir.path().display()
+                    "the private server did not start: {err}; the end of its log:\n{}",
+                    self.log_tail()
                 ),
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
