@@ -19,18 +19,23 @@ fn many_posts() -> SeedOptions {
     }
 }
 
+/// A user's posts, one page; `TOTAL` stands for `totalCount` or nothing:
+/// with the total, a page is read through a window that counts the rows,
+/// without it by a seek on the author's index.
 const USER_POSTS: &str = "query($username: String!, $first: Int, $after: String, $last: Int, $before: String, $order: PostOrder) {
   user(username: $username) {
     posts(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
-      totalCount
+      TOTAL
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges { cursor node { databaseId } }
     }
   }
 }";
 
-/// Walks every page of a user's posts; returns the ids in the order seen.
-async fn walk(app: &TestApp, order: Value, backwards: bool) -> Vec<i64> {
+/// Walks every page of a user's posts, asking for the total or not; returns
+/// the ids in the order seen.
+async fn walk(app: &TestApp, order: Value, backwards: bool, total: bool) -> Vec<i64> {
+    let query = USER_POSTS.replace("TOTAL", if total { "totalCount" } else { "" });
     let mut seen: Vec<i64> = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..50 {
@@ -39,9 +44,11 @@ async fn walk(app: &TestApp, order: Value, backwards: bool) -> Vec<i64> {
         } else {
             json!({ "username": "user0002", "first": 4, "after": cursor, "order": order })
         };
-        let data = app.data(USER_POSTS, variables).await;
+        let data = app.data(&query, variables).await;
         let connection = &data["user"]["posts"];
-        assert_eq!(connection["totalCount"], 23);
+        if total {
+            assert_eq!(connection["totalCount"], 23);
+        }
         let ids: Vec<i64> = connection["edges"]
             .as_array()
             .unwrap()
@@ -67,8 +74,17 @@ async fn walk(app: &TestApp, order: Value, backwards: bool) -> Vec<i64> {
 }
 
 async fn expected_ids(app: &TestApp, order: sea_orm::Select<post::Entity>) -> Vec<i64> {
+    expected_ids_of(app, "user0002", order).await
+}
+
+/// The ids of `username`'s posts in `order`, as the database sorts them.
+async fn expected_ids_of(
+    app: &TestApp,
+    username: &str,
+    order: sea_orm::Select<post::Entity>,
+) -> Vec<i64> {
     let author = user::Entity::find()
-        .filter(user::Column::Username.eq("user0002"))
+        .filter(user::Column::Username.eq(username))
         .one(&app.db.conn)
         .await
         .unwrap()
@@ -94,53 +110,66 @@ async fn paging_a_users_posts_forwards_and_backwards_visits_every_post_once() {
     )
     .await;
     assert_eq!(newest_first.len(), 23);
-    assert_eq!(walk(&app, Value::Null, false).await, newest_first);
-    assert_eq!(walk(&app, Value::Null, true).await, newest_first);
+    for total in [true, false] {
+        assert_eq!(walk(&app, Value::Null, false, total).await, newest_first);
+        assert_eq!(walk(&app, Value::Null, true, total).await, newest_first);
 
-    let by_title = json!({ "field": "TITLE", "direction": "ASC" });
-    let title_order = expected_ids(
-        &app,
-        post::Entity::find()
-            .order_by_asc(post::Column::Title)
-            .order_by_asc(post::Column::Id),
-    )
-    .await;
-    assert_eq!(walk(&app, by_title.clone(), false).await, title_order);
-    assert_eq!(walk(&app, by_title, true).await, title_order);
+        let by_title = json!({ "field": "TITLE", "direction": "ASC" });
+        let title_order = expected_ids(
+            &app,
+            post::Entity::find()
+                .order_by_asc(post::Column::Title)
+                .order_by_asc(post::Column::Id),
+        )
+        .await;
+        assert_eq!(
+            walk(&app, by_title.clone(), false, total).await,
+            title_order
+        );
+        assert_eq!(walk(&app, by_title, true, total).await, title_order);
 
-    let oldest_first = json!({ "field": "CREATED_AT", "direction": "ASC" });
-    let mut reversed = newest_first.clone();
-    reversed.reverse();
-    assert_eq!(walk(&app, oldest_first.clone(), false).await, reversed);
-    assert_eq!(walk(&app, oldest_first, true).await, reversed);
+        let oldest_first = json!({ "field": "CREATED_AT", "direction": "ASC" });
+        let mut reversed = newest_first.clone();
+        reversed.reverse();
+        assert_eq!(
+            walk(&app, oldest_first.clone(), false, total).await,
+            reversed
+        );
+        assert_eq!(walk(&app, oldest_first, true, total).await, reversed);
+    }
 }
 
 #[tokio::test]
 async fn page_info_tells_where_the_page_stands() {
     let app = TestApp::seeded(&many_posts()).await;
-    let first = app
-        .data(USER_POSTS, json!({ "username": "user0002", "first": 23 }))
-        .await;
-    let info = &first["user"]["posts"]["pageInfo"];
-    assert_eq!(info["hasNextPage"], false, "exactly the whole list");
-    assert_eq!(info["hasPreviousPage"], false);
+    for total in [true, false] {
+        let query = USER_POSTS.replace("TOTAL", if total { "totalCount" } else { "" });
+        let first = app
+            .data(&query, json!({ "username": "user0002", "first": 23 }))
+            .await;
+        let info = &first["user"]["posts"]["pageInfo"];
+        assert_eq!(info["hasNextPage"], false, "exactly the whole list");
+        assert_eq!(info["hasPreviousPage"], false);
 
-    let head = app
-        .data(USER_POSTS, json!({ "username": "user0002", "first": 22 }))
-        .await;
-    assert_eq!(head["user"]["posts"]["pageInfo"]["hasNextPage"], true);
-    let end = head["user"]["posts"]["pageInfo"]["endCursor"].clone();
-    let tail = app
-        .data(
-            USER_POSTS,
-            json!({ "username": "user0002", "first": 5, "after": end }),
-        )
-        .await;
-    let tail = &tail["user"]["posts"];
-    assert_eq!(tail["edges"].as_array().unwrap().len(), 1);
-    assert_eq!(tail["pageInfo"]["hasNextPage"], false);
-    assert_eq!(tail["pageInfo"]["hasPreviousPage"], true);
-    assert_eq!(tail["totalCount"], 23, "the total ignores the cursor");
+        let head = app
+            .data(&query, json!({ "username": "user0002", "first": 22 }))
+            .await;
+        assert_eq!(head["user"]["posts"]["pageInfo"]["hasNextPage"], true);
+        let end = head["user"]["posts"]["pageInfo"]["endCursor"].clone();
+        let tail = app
+            .data(
+                &query,
+                json!({ "username": "user0002", "first": 5, "after": end }),
+            )
+            .await;
+        let tail = &tail["user"]["posts"];
+        assert_eq!(tail["edges"].as_array().unwrap().len(), 1);
+        assert_eq!(tail["pageInfo"]["hasNextPage"], false);
+        assert_eq!(tail["pageInfo"]["hasPreviousPage"], true);
+        if total {
+            assert_eq!(tail["totalCount"], 23, "the total ignores the cursor");
+        }
+    }
 }
 
 #[tokio::test]
@@ -194,6 +223,55 @@ async fn nested_pages_are_cut_per_parent() {
         assert_eq!(nodes.len(), 2);
         for post in nodes {
             assert_eq!(post["author"]["username"], user["username"]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_parents_page_is_in_order_through_ties() {
+    let app = TestApp::seeded(&many_posts()).await;
+    let query = "query($order: PostOrder, $first: Int) { users(first: 3) { nodes { username
+        posts(first: $first, orderBy: $order) { pageInfo { hasNextPage } nodes { databaseId } } } } }";
+    let orders = [
+        (
+            json!({ "field": "CREATED_AT", "direction": "DESC" }),
+            post::Entity::find()
+                .order_by_desc(post::Column::CreatedAt)
+                .order_by_desc(post::Column::Id),
+        ),
+        (
+            json!({ "field": "CREATED_AT", "direction": "ASC" }),
+            post::Entity::find()
+                .order_by_asc(post::Column::CreatedAt)
+                .order_by_asc(post::Column::Id),
+        ),
+        (
+            json!({ "field": "TITLE", "direction": "DESC" }),
+            post::Entity::find()
+                .order_by_desc(post::Column::Title)
+                .order_by_desc(post::Column::Id),
+        ),
+    ];
+    for (order, expected) in orders {
+        for first in [23, 8] {
+            let data = app
+                .data(query, json!({ "order": order, "first": first }))
+                .await;
+            let users = data["users"]["nodes"].as_array().unwrap();
+            assert_eq!(users.len(), 3);
+            for user in users {
+                let username = user["username"].as_str().unwrap();
+                let mut want = expected_ids_of(&app, username, expected.clone()).await;
+                want.truncate(first);
+                let got: Vec<i64> = user["posts"]["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["databaseId"].as_i64().unwrap())
+                    .collect();
+                assert_eq!(got, want, "{username}'s first {first} posts by {order}");
+                assert_eq!(user["posts"]["pageInfo"]["hasNextPage"], first < 23);
+            }
         }
     }
 }

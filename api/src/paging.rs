@@ -43,8 +43,10 @@ pub struct Sort<K> {
     pub descending: bool,
 }
 
-/// The value of an ordering column, as a cursor records it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The value of an ordering column, as a cursor records it. Values of one
+/// kind compare as the database orders them, except text, which compares
+/// byte by byte where the database follows its collation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum SortValue {
     /// A timestamp.
     Time(DateTime<Utc>),

@@ -79,7 +79,11 @@ where
             query
                 .expr_as(to.clone(), Alias::new("folio_key"))
                 .from(table.clone())
-                .and_where(Expr::expr(to.clone()).is_in(values));
+                .and_where(super::among(
+                    self.db.get_database_backend(),
+                    to.clone(),
+                    &values,
+                ));
             let statement = self.db.get_database_backend().build(&query);
             let skipped = Skipped::of::<C::Model>(unread);
             for row in self.db.query_all_raw(statement).await? {
@@ -123,8 +127,12 @@ where
 
     async fn load(&self, keys: &[ById<E>]) -> LoadResult<HashMap<ById<E>, E::Model>> {
         let id = crate::paging::primary_id_column::<E>();
-        let condition =
-            Condition::all().add(Expr::col((E::default(), id)).is_in(keys.iter().map(|k| k.id)));
+        let ids: Vec<i32> = keys.iter().map(|k| k.id).collect();
+        let condition = Condition::all().add(super::among(
+            self.db.get_database_backend(),
+            Expr::col((E::default(), id)),
+            &ids,
+        ));
         let rows = find_where::<E>(&self.db, condition).await?;
         Ok(rows
             .into_iter()

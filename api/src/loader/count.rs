@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
 use derive_where::derive_where;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, Func, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, Related};
 
 use super::{LoadResult, RelationLoader, column_of, qualified, table_of};
@@ -53,7 +53,11 @@ where
             .expr_as(parent.clone(), Alias::new("folio_parent"))
             .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("folio_count"))
             .from(table)
-            .and_where(Expr::expr(parent.clone()).is_in(keys.iter().map(|k| k.parent)))
+            .and_where(super::among(
+                self.db.get_database_backend(),
+                parent.clone(),
+                &keys.iter().map(|k| k.parent).collect::<Vec<_>>(),
+            ))
             .group_by_col(Alias::new("folio_parent"));
         let rows = self
             .db

@@ -33,9 +33,10 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use sea_orm::sea_query::{
-    Alias, Condition, DynIden, Expr, IntoIden, SelectStatement, SimpleExpr, TableRef,
+    Alias, Condition, DynIden, Expr, ExprTrait, IntoIden, PgFunc, SelectStatement, SimpleExpr,
+    TableRef,
 };
-use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, RelationDef};
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable, RelationDef};
 
 use crate::error::LoadError;
 
@@ -363,6 +364,19 @@ pub(crate) fn column_of(identity: &sea_orm::Identity) -> DynIden {
 /// `table.column` as an expression.
 pub(crate) fn qualified(table: DynIden, column: DynIden) -> SimpleExpr {
     Expr::col((table, column))
+}
+
+/// `expr IN (ids)`. On PostgreSQL it is `expr = ANY($1)`, the ids bound as
+/// one array: the statement's text is the same whatever the batch's size,
+/// so each connection prepares it once and PostgreSQL can keep one plan for
+/// it, where a list of `n` placeholders is a new statement for every `n`
+/// and is planned again on every execution.
+pub(crate) fn among(backend: DbBackend, expr: SimpleExpr, ids: &[i32]) -> SimpleExpr {
+    if backend == DbBackend::Postgres {
+        Expr::expr(expr).eq(PgFunc::any(Expr::val(ids.to_vec())))
+    } else {
+        Expr::expr(expr).is_in(ids.iter().copied())
+    }
 }
 
 /// Selects every column of `E` (qualified by its table) under its own name,
