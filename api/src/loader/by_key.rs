@@ -11,8 +11,9 @@ use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
 use derive_where::derive_where;
+use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, Related};
+use sea_orm::{EntityTrait, FromQueryResult, Related, StreamTrait};
 
 use super::decode::Skipped;
 use super::{
@@ -86,7 +87,8 @@ where
                 ));
             let statement = self.db.get_database_backend().build(&query);
             let skipped = Skipped::of::<C::Model>(unread);
-            for row in self.db.query_all_raw(statement).await? {
+            let mut rows = self.db.stream_raw(statement).await?;
+            while let Some(row) = rows.try_next().await? {
                 let key = ToOne {
                     key: C::Model::after(&row, 0)?,
                     unread,

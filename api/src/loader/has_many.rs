@@ -48,11 +48,14 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use derive_where::derive_where;
+use futures_util::TryStreamExt;
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Condition, Expr, ExprTrait, Func, IntoIden, JoinType, Order,
     OverStatement, Query, SelectStatement, SimpleExpr, UnionType, WindowStatement,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Related};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Related, StreamTrait,
+};
 
 use super::decode::Skipped;
 use super::{
@@ -179,7 +182,7 @@ type Windows<M> = foldhash::HashMap<i32, Window<M>>;
 
 /// One page of every `C` row: the root lists (`posts`, `photos`, …).
 pub async fn page_of_roots<C, F, K>(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     slice: &Slice<F, K>,
 ) -> Result<Window<C::Model>, DbErr>
 where
@@ -204,7 +207,8 @@ where
     let statement = db.get_database_backend().build(&base);
     let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut rows = Vec::new();
-    for row in db.query_all_raw(statement).await? {
+    let mut read = db.stream_raw(statement).await?;
+    while let Some(row) = read.try_next().await? {
         rows.push(C::Model::decode(&row, skipped)?);
     }
     let has_more = slice
@@ -293,7 +297,7 @@ fn ordered_alike<C: ColumnTrait>(column: C) -> bool {
 /// id LIMIT n + 1`, joined to the parent ids `LATERAL` on PostgreSQL and
 /// put together by `UNION ALL` elsewhere (SQLite lacks LATERAL).
 async fn run_seeks<C, F, K>(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     base: SelectStatement,
     parent: SimpleExpr,
     mirror: Option<(SimpleExpr, SimpleExpr)>,
@@ -382,7 +386,8 @@ where
     let statement = backend.build(&outer);
     let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows: Windows<C::Model> = Windows::default();
-    for row in db.query_all_raw(statement).await? {
+    let mut rows = db.stream_raw(statement).await?;
+    while let Some(row) = rows.try_next().await? {
         let parent: i32 = C::Model::after(&row, 0)?;
         let window = windows.entry(parent).or_default();
         if ordered_here || (window.rows.len() as u64) < limit {
@@ -473,7 +478,7 @@ fn select_in_order<C, F, K>(
 /// once. Numbering the rows in a window, as a page needs, made PostgreSQL
 /// sort them twice.
 async fn run_all<C, F, K>(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     mut base: SelectStatement,
     parent: SimpleExpr,
     slice: &Slice<F, K>,
@@ -488,7 +493,8 @@ where
     let statement = db.get_database_backend().build(&base);
     let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows = Windows::default();
-    for row in db.query_all_raw(statement).await? {
+    let mut rows = db.stream_raw(statement).await?;
+    while let Some(row) = rows.try_next().await? {
         let parent: i32 = C::Model::after(&row, 0)?;
         let model = C::Model::decode(&row, skipped)?;
         windows.entry(parent).or_default().rows.push(model);
@@ -499,7 +505,7 @@ where
 /// Runs the windowed statement over `base` (which names the tables and the
 /// parent condition) and splits its rows by parent (0 when there is none).
 async fn run_window<C, F, K>(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     mut base: SelectStatement,
     parent: Option<SimpleExpr>,
     slice: &Slice<F, K>,
@@ -571,10 +577,10 @@ where
         .order_by(Alias::new("folio_rn"), Order::Asc);
 
     let statement = db.get_database_backend().build(&outer);
-    let rows = db.query_all_raw(statement).await?;
+    let mut rows = db.stream_raw(statement).await?;
     let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows = Windows::default();
-    for row in rows {
+    while let Some(row) = rows.try_next().await? {
         let parent: i32 = C::Model::after(&row, 0)?;
         let window = windows.entry(parent).or_default();
         if slice.with_total {
