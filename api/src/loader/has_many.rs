@@ -274,19 +274,22 @@ fn mirrored(join: &sea_orm::sea_query::DynIden, sort: &str) -> Option<(SimpleExp
 }
 
 /// Whether Rust orders the values of `column` as the database does:
-/// integers and timestamps do; text follows the database's collation.
+/// integers and timestamps do; text follows the database's collation, and
+/// where `NULL`s go depends on the database and the direction.
 fn ordered_alike<C: ColumnTrait>(column: C) -> bool {
     use sea_orm::ColumnType;
-    matches!(
-        column.def().get_column_type(),
-        ColumnType::TinyInteger
-            | ColumnType::SmallInteger
-            | ColumnType::Integer
-            | ColumnType::BigInteger
-            | ColumnType::DateTime
-            | ColumnType::Timestamp
-            | ColumnType::TimestampWithTimeZone
-    )
+    let def = column.def();
+    !def.is_null()
+        && matches!(
+            def.get_column_type(),
+            ColumnType::TinyInteger
+                | ColumnType::SmallInteger
+                | ColumnType::Integer
+                | ColumnType::BigInteger
+                | ColumnType::DateTime
+                | ColumnType::Timestamp
+                | ColumnType::TimestampWithTimeZone
+        )
 }
 
 /// One page per parent, each read by a seek: `base` names the tables,
@@ -600,4 +603,25 @@ where
         }
     }
     Ok(in_order(windows, slice))
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::{photo_tag, post, tag, user};
+
+    use super::ordered_alike;
+
+    #[test]
+    fn only_non_null_integers_and_timestamps_are_put_in_order_here() {
+        assert!(ordered_alike(post::Column::CreatedAt));
+        assert!(ordered_alike(post::Column::UpdatedAt));
+        assert!(ordered_alike(user::Column::CreatedAt));
+        assert!(ordered_alike(post::Column::Id));
+        assert!(!ordered_alike(post::Column::Title), "text: the collation");
+        assert!(!ordered_alike(tag::Column::Name), "text: the collation");
+        assert!(
+            !ordered_alike(photo_tag::Column::PhotoCreatedAt),
+            "nullable: where NULLs go"
+        );
+    }
 }
