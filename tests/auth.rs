@@ -89,7 +89,7 @@ async fn a_failed_login_does_not_tell_whether_the_user_exists() {
     assert_eq!(errors[0], errors[2], "the same error either way");
     // Equal time is by construction, not measured here: an unknown user's
     // login verifies the password against a decoy argon2 hash
-    // (auth::DECOY_HASH), hashed when the schema is built.
+    // (auth::DECOY_HASH) with the same parameters as every real hash.
 }
 
 #[tokio::test]

@@ -141,11 +141,14 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A hash no password matches, checked when a login names no user, so that a
-/// failed login takes the same time whether or not the user exists.
-pub static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash_password("a password nobody has: the decoy for unknown users").unwrap_or_default()
-});
+/// A hash no password is known to match, checked when a login names no user,
+/// so that a failed login takes the same time whether or not the user exists.
+/// It is written out rather than computed at start-up: hashing it there took
+/// argon2's 19 MiB, which the allocator then kept for as long as the server
+/// stayed idle. Its parameters are argon2's defaults, those of every hash
+/// [`hash_password`] makes (a test holds it to that), so checking it costs
+/// what checking a real one does.
+pub const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$KXQE0fvh24+ZOEiBO952vQ$LiOYrLJK3jd68hYXSiI9HMuEp1X3YO/wq71cu9GPdc4";
 
 /// How many password hashes run at once: one per core. Each argon2id hash
 /// takes its own memory (19 MiB with the default parameters) and a core for
@@ -172,6 +175,21 @@ pub async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoy_costs_what_a_real_hash_costs() {
+        let decoy = PasswordHash::new(DECOY_HASH).expect("a PHC string");
+        let real_hash = hash_password("correct horse").expect("hash");
+        let real = PasswordHash::new(&real_hash).expect("a PHC string");
+        assert_eq!(decoy.algorithm, real.algorithm);
+        assert_eq!(decoy.version, real.version);
+        assert_eq!(decoy.params, real.params);
+        assert_eq!(
+            decoy.hash.map(|output| output.len()),
+            real.hash.map(|output| output.len())
+        );
+        assert!(!verify_password(DECOY_HASH, "correct horse"));
+    }
 
     #[test]
     fn passwords_verify_against_their_own_hash_only() {

@@ -35,9 +35,6 @@ pub fn build(
     sign_in: SignInLimits,
     media: Arc<crate::media::Media>,
 ) -> FolioSchema {
-    // Hash the decoy now, so that the first failed login for an unknown user
-    // does not take longer than one for a known user.
-    std::sync::LazyLock::force(&crate::auth::DECOY_HASH);
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME_DESCRIPTION)
         .limit_depth(limits.max_depth)

@@ -96,7 +96,7 @@ impl AccountMutation {
         let hash = found
             .as_ref()
             .map(|u| u.password_hash.clone())
-            .unwrap_or_else(|| auth::DECOY_HASH.clone());
+            .unwrap_or_else(|| auth::DECOY_HASH.to_owned());
         let password = input.password;
         let matches = auth::blocking(move || auth::verify_password(&hash, &password))
             .await
