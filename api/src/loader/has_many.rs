@@ -387,6 +387,10 @@ where
     }
 
     let statement = backend.build(&outer);
+    // On SQLite the statement tree holds a seek per parent, up to hundreds of
+    // them, about a MiB in all; the request may wait for a connection next,
+    // and must not hold the tree while it waits.
+    drop(outer);
     let skipped = Skipped::of::<C::Model>(slice.unread);
     let mut windows: Windows<C::Model> = Windows::default();
     let mut rows = db.stream_raw(statement).await?;
