@@ -77,7 +77,7 @@ async fn sqlite_databases_run_in_write_ahead_log_mode() {
 #[tokio::test]
 async fn requests_larger_than_the_room_in_flight_each_run_alone_and_finish() {
     let config = api::config::ServerConfig {
-        max_values_in_flight: 100,
+        max_values_in_flight: Some(100),
         ..api::config::ServerConfig::default()
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;

@@ -271,6 +271,9 @@ async fn execute(
         without_nul(&request)?;
         Ok(viewer)
     });
+    // The room a request's values take is held until its response is
+    // written out as JSON: the value tree and the text both live until then.
+    let mut room = None;
     let response = match (checked, document) {
         (Err(err), _) => {
             let error = crate::error::request_error(&err);
@@ -291,14 +294,16 @@ async fn execute(
                 operation.as_deref(),
                 &request.variables,
             );
-            let _room = state.values_in_flight.enter(values).await;
+            room = state.values_in_flight.enter(values).await;
             let mut response = batches.run(state.schema.execute(request)).await;
             crate::schema::code_request_errors(&state.schema, &mut response.errors);
             crate::ordering::order_response(&mut response.data, &document, operation.as_deref());
             response
         }
     };
-    respond(headers, response)
+    let http = respond(headers, response);
+    drop(room);
+    http
 }
 
 /// The response values the requests under way may hold, shared out as

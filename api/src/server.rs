@@ -42,6 +42,7 @@ impl Server {
         let address = listener.local_addr()?;
         let live = crate::live::Hub::new(db.clone(), config.live.clone());
         let acquire_timeout = crate::db::acquire_timeout(&db);
+        let backend = db.get_database_backend();
         let media = Arc::new(
             crate::media::Media::open(&config.media).context("could not open the media store")?,
         );
@@ -68,7 +69,7 @@ impl Server {
                 body_bytes: config.media.multipart_limit(config.body_limit) as u64,
             },
             values_in_flight: Arc::new(crate::app::ValuesInFlight::new(
-                config.max_values_in_flight,
+                config.values_in_flight(backend),
             )),
         };
         let router = crate::app::router(state, config);
