@@ -149,15 +149,17 @@ const _: () = assert!(ON_DEMAND_COLUMNS.len() <= 32);
 pub struct Unread(u32);
 
 impl Unread {
-    /// Every on-demand column but those shown by a field `selected` names.
-    pub fn unless(selected: impl Fn(&str) -> bool) -> Unread {
-        Unread(
+    /// Every on-demand column but those shown by the fields named
+    /// `selected` (a selection's field names, in one pass over it).
+    pub fn unless<'a>(selected: impl IntoIterator<Item = &'a str>) -> Unread {
+        let every = (1u32 << ON_DEMAND_COLUMNS.len()) - 1;
+        Unread(selected.into_iter().fold(every, |unread, name| {
             ON_DEMAND_COLUMNS
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, fields))| !fields.iter().any(|field| selected(field)))
-                .fold(0, |bits, (i, _)| bits | 1 << i),
-        )
+                .filter(|(_, (_, fields))| fields.contains(&name))
+                .fold(unread, |unread, (i, _)| unread & !(1 << i))
+        }))
     }
 
     /// The same, but reading `column` (a sort key) whatever is selected.
@@ -433,6 +435,25 @@ mod tests {
     use std::hash::BuildHasher;
 
     use super::Shared;
+
+    #[test]
+    fn a_column_is_read_when_a_field_that_shows_it_is_selected() {
+        use super::{ON_DEMAND_COLUMNS, Unread};
+        let nothing = Unread::unless([]);
+        assert!(
+            ON_DEMAND_COLUMNS
+                .iter()
+                .all(|(column, _)| nothing.contains(column))
+        );
+        // `url` shows the photo's content type and digest; `id` no column.
+        let url = Unread::unless(["id", "url", "title"]);
+        for (column, _) in ON_DEMAND_COLUMNS {
+            let shown = matches!(*column, "content_type" | "sha256" | "title");
+            assert_eq!(url.contains(column), !shown, "{column}");
+        }
+        assert!(!Unread::unless(["displayName"]).contains("display_name"));
+        assert!(!url.reading("body").contains("body"));
+    }
 
     #[test]
     fn shared_values_made_apart_are_the_same_key_when_their_values_are_equal() {

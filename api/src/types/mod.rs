@@ -298,19 +298,30 @@ where
         sort,
         page: Page::all(),
         with_total: false,
-        unread: unread_by::<E, K>(sort, |field| selected.field(field).exists()),
+        unread: unread_by::<E, K>(sort, names_under(selected)),
     }
 }
 
 /// The on-demand columns a row leaves unread when its selection is `selected`.
 pub(crate) fn unread_of(selected: &async_graphql::Lookahead<'_>) -> Unread {
-    Unread::unless(|field| selected.field(field).exists())
+    Unread::unless(names_under(selected))
+}
+
+/// The names of the fields selected under `selected`, fragments inlined:
+/// read in one pass, where asking the lookahead for each on-demand field
+/// walked the selection once per field, for every item of a list.
+fn names_under<'a>(selected: &async_graphql::Lookahead<'a>) -> Vec<&'a str> {
+    let mut names = Vec::new();
+    for field in selected.selection_fields() {
+        names.extend(field.selection_set().map(|child| child.name()));
+    }
+    names
 }
 
 /// The on-demand columns a list ordered by `sort` leaves unread when its
 /// items select the fields `selected` names: all but those the fields show
 /// and the sort key, which the cursors hold.
-fn unread_by<E, K>(sort: Sort<K>, selected: impl Fn(&str) -> bool) -> Unread
+fn unread_by<'a, E, K>(sort: Sort<K>, selected: impl IntoIterator<Item = &'a str>) -> Unread
 where
     E: EntityTrait,
     K: SortKey<E>,
@@ -370,9 +381,12 @@ where
         sort,
         page: Page::from_args(args, sort).gql()?,
         with_total: selected.field("totalCount").exists(),
-        unread: unread_by::<E, K>(sort, |field| {
-            nodes.field(field).exists() || edge_nodes.field(field).exists()
-        }),
+        unread: unread_by::<E, K>(
+            sort,
+            names_under(&nodes)
+                .into_iter()
+                .chain(names_under(&edge_nodes)),
+        ),
     })
 }
 
