@@ -29,9 +29,17 @@ pub trait Decode: Sized {
     fn decode(row: &QueryResult, skipped: Skipped) -> Result<Self, DbErr>;
 
     /// The `k`-th column the statement selects after the model's (0: the
-    /// first of its own, such as `folio_parent`).
-    fn after<T: TryGetable>(row: &QueryResult, k: usize) -> Result<T, DbErr> {
-        row.try_get_by_index(Self::FIELDS.len() + k)
+    /// first of its own, such as `folio_parent`), on PostgreSQL read as the
+    /// model's own columns are ([`pg_value`]).
+    fn after<T>(row: &QueryResult, k: usize) -> Result<T, DbErr>
+    where
+        T: TryGetable + for<'r> sqlx::Decode<'r, sqlx::Postgres>,
+    {
+        let i = Self::FIELDS.len() + k;
+        match row.try_as_pg_row() {
+            Some(pg) => pg_value(pg, i),
+            None => row.try_get_by_index(i),
+        }
     }
 }
 
