@@ -2,22 +2,23 @@
 //! database connection, the GraphQL schema and the HTTP app, so that the
 //! `folio` binary and the end-to-end tests run the very same code.
 
-pub mod app;
 pub mod auth;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod document;
 pub mod error;
 pub mod filter;
 pub mod graphiql;
+pub mod http;
 pub mod live;
 pub mod loader;
 pub mod logging;
 pub mod media;
-pub mod multipart;
 pub mod mutation;
 pub mod node;
-pub mod ordering;
+pub mod operation;
 pub mod paging;
 pub mod query;
 pub mod schema;

@@ -3,7 +3,8 @@
 //! Folio through [`Server::build`], so the tests run what production runs.
 //!
 //! It opens no database and applies no migrations (the CLI does, before it
-//! calls here); it wires the token signer, the schema and the HTTP app.
+//! calls here); it wires the token signer, the schema, the executor every
+//! transport runs operations through, and the HTTP app.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,9 +15,12 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 use tower::ServiceExt;
 
-use crate::app::AppState;
 use crate::auth::Tokens;
+use crate::budget::ValuesInFlight;
 use crate::config::ServerConfig;
+use crate::http::AppState;
+use crate::http::middleware::Origins;
+use crate::operation::Executor;
 
 /// A server bound to its address, ready to run.
 pub struct Server {
@@ -46,33 +50,43 @@ impl Server {
         let media = Arc::new(
             crate::media::Media::open(&config.media).context("could not open the media store")?,
         );
-        let state = AppState {
-            schema: crate::schema::build(
-                config.limits,
-                tokens.clone(),
-                crate::auth::SignInLimits::new(
-                    config.sign_in_attempts_per_login,
-                    config.sign_in_attempts_per_address,
-                ),
-                media.clone(),
+        let schema = crate::schema::build(
+            config.limits,
+            tokens.clone(),
+            crate::auth::SignInLimits::new(
+                config.sign_in_attempts_per_login,
+                config.sign_in_attempts_per_address,
             ),
+            media.clone(),
+        );
+        let executor = Executor::new(
+            schema,
+            db.clone(),
+            config.limits,
+            Arc::new(ValuesInFlight::new(config.values_in_flight(backend))),
+            [
+                Duration::from_secs(config.request_timeout_secs),
+                Duration::from_secs(config.media.upload_timeout_secs),
+            ],
+            live.clone(),
+        );
+        let state = AppState {
+            executor: Arc::new(executor),
             db,
             tokens,
             live: live.clone(),
             body_limit: config.body_limit,
             acquire_timeout,
             media,
-            uploads: crate::multipart::UploadLimits {
+            uploads: crate::http::multipart::UploadLimits {
                 file_bytes: config.media.max_upload_bytes,
                 files: config.media.max_upload_files,
                 part_bytes: config.body_limit as u64,
                 body_bytes: config.media.multipart_limit(config.body_limit) as u64,
             },
-            values_in_flight: Arc::new(crate::app::ValuesInFlight::new(
-                config.values_in_flight(backend),
-            )),
+            origins: Arc::new(Origins::new(&config.cors_origins)),
         };
-        let router = crate::app::router(state, config);
+        let router = crate::http::router(state, config);
         Ok(Server {
             listener,
             router,

@@ -1,5 +1,5 @@
 //! The root `Subscription`: events clients hear of as they happen, over the
-//! WebSocket transport (`crate::live::socket`).
+//! WebSocket transport (`crate::http::socket`).
 //!
 //! Each event is resolved through the same types, loaders and privacy rules
 //! as a query, with the subscriber's identity. Every event carries a

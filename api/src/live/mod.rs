@@ -9,11 +9,11 @@
 //! and hands them to a bounded in-process broadcast that every subscription
 //! of the instance reads ([`Hub::events`]). A subscription may first replay
 //! the retained events after a cursor. The WebSocket transport is in
-//! [`socket`]; the GraphQL fields in `crate::subscription`.
+//! `crate::http::socket`; the GraphQL fields in `crate::subscription`.
+//! The bus knows neither: it carries changes, not messages.
 
 pub mod follow;
 pub mod outbox;
-pub mod socket;
 
 use std::sync::{Arc, Mutex};
 

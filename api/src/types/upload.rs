@@ -1,6 +1,6 @@
 //! `Upload`: the input scalar of a file sent by the GraphQL multipart
 //! request spec. In the variables it is `null`, which the handler
-//! (`crate::multipart`) replaces with a reference to the file part that
+//! (`crate::http::multipart`) replaces with a reference to the file part that
 //! `map` names.
 //!
 //! Folio's own rather than async-graphql's `Upload`, which panics on a

@@ -21,24 +21,33 @@
 //! memory nor a socket for long. A legacy socket refused for its token is
 //! sent `connection_error` before it is closed.
 //!
-//! Each operation runs as an HTTP request does: the same parse and limits,
-//! a fresh set of loaders (driven per event), the subscriber's identity.
+//! The upgrade obeys the HTTP rules: a request whose `Origin` is neither
+//! Folio's own (the page GraphiQL is served from) nor allowed by
+//! `--cors-origins` is refused with 403, so that no page of another site can
+//! act for a visitor over a socket (a request without `Origin`, as from a
+//! native client, is let in). A message longer than the body limit closes
+//! the socket with 1009.
+//!
+//! Every operation runs through [`crate::operation::Executor`], as an HTTP
+//! request does: the same parse and limits, a fresh set of loaders (driven
+//! per event), the subscriber's identity; a query or a mutation also within
+//! the same values-in-flight budget and request timeout. Results are written
+//! with their fields in selection order.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_graphql::ServerError;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_stream::StreamMap;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::auth::ClientAddress;
-use crate::loader::Loaders;
+use crate::operation::{Caller, Outcome, Streams};
 use crate::viewer::Viewer;
 
 /// The sub-protocols a socket may speak, the current one first.
@@ -69,14 +78,29 @@ enum Protocol {
     Legacy,
 }
 
-/// Answers a WebSocket upgrade on `/graphql`, picking the sub-protocol.
+/// Answers a WebSocket upgrade on `/graphql`, picking the sub-protocol;
+/// 403 for a page of an origin Folio does not let in.
 pub fn upgrade(
     state: AppState,
     upgrade: WebSocketUpgrade,
     headers: &HeaderMap,
     client: Option<ClientAddress>,
-    max_message: usize,
 ) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !state.origins.allow(origin, headers.get(header::HOST))
+    {
+        let body = super::middleware::error_body(
+            "FORBIDDEN",
+            "this origin may not open a socket: it is neither Folio's own nor one of --cors-origins",
+        );
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, mime::APPLICATION_JSON.essence_str())],
+            body,
+        )
+            .into_response();
+    }
+    let max_message = state.body_limit;
     // Client messages are small: a read buffer of the library's default
     // size (128 KiB) would be zero-filled on every poll of the socket's read
     // side, once per event per subscriber, and stay resident for each
@@ -200,7 +224,7 @@ struct Connection {
 /// What the main loop does next.
 enum Step {
     Received(Option<Result<Message, axum::Error>>),
-    Emitted(Value),
+    Emitted(String),
     KeepAlive,
     Expired,
     ShuttingDown,
@@ -270,7 +294,7 @@ impl Connection {
             send(sink, json!({ "type": "ka" })).await?;
         }
 
-        let mut operations: StreamMap<String, BoxStream<'static, Value>> = StreamMap::new();
+        let mut operations: StreamMap<String, BoxStream<'static, String>> = StreamMap::new();
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.reset();
         let mut heard = tokio::time::Instant::now();
@@ -338,7 +362,7 @@ impl Connection {
                     }
                     Some(_) => return Err(Closing::new(4400, "Invalid message received")),
                 },
-                Step::Emitted(message) => send(sink, message).await?,
+                Step::Emitted(message) => send_text(sink, message).await?,
                 Step::KeepAlive => {
                     if heard.elapsed() > SILENCE {
                         return Err(Closing::new(1001, "no answer to pings"));
@@ -358,12 +382,17 @@ impl Connection {
         }
     }
 
-    /// The next protocol message; `None` when the client has gone.
+    /// The next protocol message; `None` when the client has gone; 1009
+    /// for a message longer than the body limit.
     fn parse(
         &self,
         message: Option<Result<Message, axum::Error>>,
     ) -> Result<Option<Incoming>, Closing> {
         match message {
+            Some(Err(err)) if too_long(&err) => Err(Closing::new(
+                1009,
+                format!("a message may be at most {} bytes", self.state.body_limit),
+            )),
             None | Some(Err(_)) | Some(Ok(Message::Close(_))) => Ok(None),
             Some(Ok(Message::Text(text))) => serde_json::from_str(text.as_str())
                 .map(Some)
@@ -418,7 +447,7 @@ impl Connection {
     async fn start(
         &self,
         sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
-        operations: &mut StreamMap<String, BoxStream<'static, Value>>,
+        operations: &mut StreamMap<String, BoxStream<'static, String>>,
         id: String,
         payload: Operation,
         viewer: Viewer,
@@ -432,7 +461,8 @@ impl Connection {
                 ),
                 "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" },
             });
-            return send(sink, self.error_message(&id, vec![error])).await;
+            let message = error_message(self.protocol, &id, &[error]);
+            return send_text(sink, message).await;
         }
         let stream = self.operation(id.clone(), payload, viewer);
         operations.insert(id, stream);
@@ -446,100 +476,141 @@ impl Connection {
         id: String,
         payload: Operation,
         viewer: Viewer,
-    ) -> BoxStream<'static, Value> {
-        let state = &self.state;
+    ) -> BoxStream<'static, String> {
         let mut request = async_graphql::Request::new(payload.query);
         request.operation_name = payload.operation_name;
         if let Some(variables) = payload.variables.filter(|v| !v.is_null()) {
             request.variables = async_graphql::Variables::from_json(variables);
         }
-        let checked = crate::app::without_nul(&request)
-            .map_err(|err| crate::error::request_error(&err))
-            .and_then(|()| crate::schema::parse(&state.schema, &request.query));
-        let document = match checked {
-            Ok(document) => document,
+        let protocol = self.protocol;
+        let prepared = match self.state.executor.prepare(request) {
+            Ok(prepared) => prepared,
             Err(error) => {
-                let message = self.error_message(&id, vec![server_error_json(&error)]);
+                let message = error_message(protocol, &id, &[error]);
                 return futures_util::stream::once(async move { message }).boxed();
             }
         };
-        let (loaders, batches) = Loaders::new(state.db.clone());
-        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(
-            &document,
-        ));
-        let operation_name = request.operation_name.clone();
-        let mut request = request.data(loaders).data(viewer).data(state.live.clone());
-        if let Some(client) = self.client {
-            request = request.data(client);
-        }
-        let responses = batches.run_stream(state.schema.execute_stream(request));
-        let schema = state.schema.clone();
-        let protocol = self.protocol;
-        let next_type = match protocol {
-            Protocol::TransportWs => "next",
-            Protocol::Legacy => "data",
+        let executor = self.state.executor.clone();
+        let caller = Caller {
+            viewer,
+            client: self.client,
         };
-        let error_id = id.clone();
-        let complete_id = id.clone();
-        let mut first = true;
-        let results = responses
-            .map(move |mut response| {
-                crate::schema::code_request_errors(&schema, &mut response.errors);
-                crate::ordering::order_response(
-                    &mut response.data,
-                    &document,
-                    operation_name.as_deref(),
-                );
-                let refused = std::mem::take(&mut first)
-                    && response.data == async_graphql::Value::Null
-                    && !response.errors.is_empty()
-                    && response.errors.iter().all(|e| e.path.is_empty());
-                if refused {
-                    let errors = response.errors.iter().map(server_error_json).collect();
-                    (true, error_message(protocol, &error_id, errors))
-                } else {
-                    let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-                    (
-                        false,
-                        json!({ "type": next_type, "id": id, "payload": payload }),
-                    )
-                }
+        let run = async move { executor.run(prepared, caller, Streams::Yes).await };
+        futures_util::stream::once(run)
+            .flat_map(move |outcome| {
+                let (responses, room) = match outcome {
+                    Outcome::Response(response, room) => {
+                        (futures_util::stream::once(async { response }).boxed(), room)
+                    }
+                    Outcome::Stream(responses) => (responses, None),
+                };
+                let complete = complete_message(&id);
+                let id = id.clone();
+                let mut first = true;
+                let results = responses.map(move |response| {
+                    // A request refused before it ran is an `error`, which ends it.
+                    let refused =
+                        std::mem::take(&mut first) && crate::operation::is_request_error(&response);
+                    let message = if refused {
+                        error_message(protocol, &id, &response.errors)
+                    } else {
+                        next_message(protocol, &id, &response)
+                    };
+                    (refused, message)
+                });
+                // The share of the budget is held until the result is written.
+                let room = futures_util::stream::once(async move { drop(room) })
+                    .filter_map(|()| async { None });
+                ended(results.chain(room).boxed(), complete)
             })
-            .boxed();
-        // An `error` ends the operation; otherwise `complete` follows the last result.
-        let complete = json!({ "type": "complete", "id": complete_id });
-        futures_util::stream::unfold(
-            (results, Some(complete)),
-            |(mut results, complete)| async move {
-                let complete = complete?;
-                match results.next().await {
-                    Some((true, message)) => Some((message, (results, None))),
-                    Some((false, message)) => Some((message, (results, Some(complete)))),
-                    None => Some((complete, (results, None))),
-                }
-            },
-        )
-        .boxed()
+            .boxed()
     }
+}
 
-    fn error_message(&self, id: &str, errors: Vec<Value>) -> Value {
-        error_message(self.protocol, id, errors)
-    }
+/// `results` as a protocol sends them: each result; after the last one a
+/// `complete`, unless a result was an `error`, which ends the operation.
+fn ended(
+    results: BoxStream<'static, (bool, String)>,
+    complete: String,
+) -> BoxStream<'static, String> {
+    futures_util::stream::unfold(
+        (results, Some(complete)),
+        |(mut results, complete)| async move {
+            let complete = complete?;
+            match results.next().await {
+                Some((true, message)) => Some((message, (results, None))),
+                Some((false, message)) => Some((message, (results, Some(complete)))),
+                None => Some((complete, (results, None))),
+            }
+        },
+    )
+    .boxed()
+}
+
+/// A message to the client, serialized as its fields are declared, so that
+/// a result keeps the fields of its `payload` in selection order.
+#[derive(Serialize)]
+struct Outgoing<'a, P: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    id: &'a str,
+    payload: P,
+}
+
+/// A result of operation `id` (`next`; `data` in the legacy protocol).
+fn next_message(protocol: Protocol, id: &str, response: &async_graphql::Response) -> String {
+    let kind = match protocol {
+        Protocol::TransportWs => "next",
+        Protocol::Legacy => "data",
+    };
+    text(&Outgoing {
+        kind,
+        id,
+        payload: response,
+    })
+}
+
+/// The `complete` of operation `id`.
+fn complete_message(id: &str) -> String {
+    json!({ "type": "complete", "id": id }).to_string()
 }
 
 /// An `error` message for operation `id`: the list of errors in
 /// graphql-transport-ws, the first error alone in the legacy protocol.
-fn error_message(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
-    let payload = match protocol {
-        Protocol::TransportWs => Value::Array(errors),
-        Protocol::Legacy => errors.into_iter().next().unwrap_or(Value::Null),
-    };
-    json!({ "type": "error", "id": id, "payload": payload })
+fn error_message<E: Serialize>(protocol: Protocol, id: &str, errors: &[E]) -> String {
+    match protocol {
+        Protocol::TransportWs => text(&Outgoing {
+            kind: "error",
+            id,
+            payload: errors,
+        }),
+        Protocol::Legacy => text(&Outgoing {
+            kind: "error",
+            id,
+            payload: errors.first(),
+        }),
+    }
 }
 
-/// A server error as JSON.
-fn server_error_json(error: &ServerError) -> Value {
-    serde_json::to_value(error).unwrap_or(Value::Null)
+/// `message` as JSON text.
+fn text(message: &impl Serialize) -> String {
+    // Serializing a response or an error to a string cannot fail: every
+    // map key is a string.
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+/// Whether reading a message failed because it is longer than the socket
+/// allows.
+fn too_long(err: &axum::Error) -> bool {
+    use std::error::Error;
+    let mut source: Option<&(dyn Error + 'static)> = err.source();
+    while let Some(error) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Sends one protocol message.
@@ -547,7 +618,15 @@ async fn send(
     sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
     message: Value,
 ) -> Result<(), Closing> {
-    timed(sink.send(Message::Text(message.to_string().into()))).await
+    send_text(sink, message.to_string()).await
+}
+
+/// Sends one protocol message, already written as JSON.
+async fn send_text(
+    sink: &mut (impl futures_util::Sink<Message, Error = axum::Error> + Unpin),
+    message: String,
+) -> Result<(), Closing> {
+    timed(sink.send(Message::Text(message.into()))).await
 }
 
 /// A write to the socket, given at most [`SEND_TIMEOUT`].

@@ -299,7 +299,9 @@ fn refusal(err: multer::Error, limits: UploadLimits) -> Refusal {
             "the request body may be at most {} bytes",
             limits.body_bytes
         )),
-        multer::Error::StreamReadFailed(source) if crate::app::over_the_limit(source.as_ref()) => {
+        multer::Error::StreamReadFailed(source)
+            if super::middleware::over_the_limit(source.as_ref()) =>
+        {
             Refusal::TooLarge(format!(
                 "the request body may be at most {} bytes",
                 limits.body_bytes

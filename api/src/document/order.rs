@@ -21,14 +21,14 @@ use async_graphql::parser::types::{
 use async_graphql::{Name, Positioned};
 
 /// Re-orders `data` by the selection sets of the operation of `document`
-/// that ran ([`crate::schema::operation_to_run`]). Leaves `data` as it is if
+/// that ran ([`super::operation_to_run`]). Leaves `data` as it is if
 /// no operation ran.
 pub fn order_response(
     data: &mut Value,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
 ) {
-    if let Some(operation) = crate::schema::operation_to_run(document, operation_name) {
+    if let Some(operation) = super::operation_to_run(document, operation_name) {
         let plan = Plan::new(vec![&operation.selection_set.node]);
         order_value(data, &plan, document);
     }

@@ -1,0 +1,103 @@
+//! Content negotiation: which media type a client gets its GraphQL response
+//! in, and the response itself as the GraphQL-over-HTTP spec writes it
+//! (status, body, `Retry-After`).
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use headers::HeaderMapExt;
+use mime::Mime;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The media ranges of the `Accept` header, each with its quality (`q`,
+/// 1 when absent); ranges that do not parse are left out.
+fn accepted(headers: &HeaderMap) -> Vec<(Mime, f32)> {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|range| range.trim().parse::<Mime>().ok())
+        .map(|range| {
+            let quality = range
+                .get_param("q")
+                .and_then(|q| q.as_str().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (range, quality)
+        })
+        .collect()
+}
+
+/// The highest quality `accepted` gives the media type `essence` by name
+/// (wildcards aside); 0 when it is not listed.
+fn quality_of(accepted: &[(Mime, f32)], essence: &str) -> f32 {
+    accepted
+        .iter()
+        .filter(|(range, _)| range.essence_str() == essence)
+        .map(|&(_, quality)| quality)
+        .fold(0.0, f32::max)
+}
+
+/// Whether the client prefers `application/graphql-response+json`: it lists
+/// it, and at least as highly as `application/json`. Wildcards alone get
+/// `application/json`, which every client understands.
+fn wants_graphql_json(headers: &HeaderMap) -> bool {
+    let accepted = accepted(headers);
+    let graphql = quality_of(&accepted, GRAPHQL_RESPONSE_JSON);
+    graphql > 0.0 && graphql >= quality_of(&accepted, mime::APPLICATION_JSON.essence_str())
+}
+
+/// Whether the client asks for an HTML page (a browser).
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    quality_of(&accepted(headers), mime::TEXT_HTML.essence_str()) > 0.0
+}
+
+/// Whether the request body is declared as JSON (`application/json`, any parameters).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .typed_get::<headers::ContentType>()
+        .map(Mime::from)
+        .is_some_and(|media| media.essence_str() == mime::APPLICATION_JSON.essence_str())
+}
+
+/// Writes a GraphQL response as the GraphQL-over-HTTP spec asks: in the media
+/// type the client accepts (`application/graphql-response+json` when it asks
+/// for it, `application/json` otherwise); with `application/graphql-response+json`
+/// a request that failed before execution (parse, validation, limits, token)
+/// is a 400 without a `data` entry.
+pub fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
+    let wants_graphql_json = wants_graphql_json(headers);
+    let request_error = crate::operation::is_request_error(&response);
+    // Serialized straight from the response: a `serde_json::Value` would sort the keys.
+    let (status, body) = if wants_graphql_json && request_error {
+        let errors = serde_json::json!({ "errors": &response.errors });
+        (StatusCode::BAD_REQUEST, serde_json::to_string(&errors))
+    } else {
+        (StatusCode::OK, serde_json::to_string(&response))
+    };
+    let Ok(body) = body else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let media = if wants_graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        mime::APPLICATION_JSON.essence_str()
+    };
+    let mut http = (status, [(header::CONTENT_TYPE, media)], body).into_response();
+    http.headers_mut().extend(response.http_headers);
+    // A refused sign-in says when to come back, as HTTP clients read it.
+    let retry_after = response
+        .errors
+        .iter()
+        .filter_map(|error| error.extensions.as_ref()?.get("retryAfter"))
+        .filter_map(|value| match value {
+            async_graphql::Value::Number(seconds) => seconds.as_u64(),
+            _ => None,
+        })
+        .max();
+    if let Some(seconds) = retry_after {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    http
+}

@@ -1,0 +1,370 @@
+//! The one way a GraphQL operation runs, whatever carried it: `POST`, `GET`,
+//! a multipart upload or a WebSocket `subscribe` all hand their request to
+//! [`Executor`], in two steps.
+//!
+//! 1. [`Executor::prepare`]: the NUL check, then the parse (the cache and the
+//!    shape limits of [`crate::document`]). A transport may look at what it
+//!    prepared (`GET` refuses a mutation) before it runs it.
+//! 2. [`Executor::run`]: validation and execution by async-graphql with the
+//!    caller's viewer and a fresh set of loaders, the values-in-flight share
+//!    taken only once the document is valid ([`crate::budget`]), the request
+//!    timeout, the codes of errors raised before execution, and the
+//!    response's fields in selection order. A subscription, where the
+//!    transport can stream, becomes a stream of such responses instead.
+//!
+//! It knows nothing of HTTP or WebSocket framing: transports turn bytes into
+//! an `async_graphql::Request` and a [`Caller`], and an [`Outcome`] back
+//! into bytes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{Response, ServerError};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::ClientAddress;
+use crate::budget::{Room, ValuesInFlight};
+use crate::config::QueryLimits;
+use crate::document::Documents;
+use crate::error::ApiError;
+use crate::loader::Loaders;
+use crate::schema::FolioSchema;
+use crate::viewer::Viewer;
+
+/// Runs operations: the schema and everything a request needs besides it.
+pub struct Executor {
+    /// The GraphQL schema, built once.
+    pub schema: FolioSchema,
+    /// The connection pool the loaders read through.
+    db: DatabaseConnection,
+    /// The limits the parse holds documents to, and names in its errors.
+    limits: QueryLimits,
+    /// Documents parsed before, by their text.
+    documents: Documents,
+    /// The response values the requests under way may hold.
+    values_in_flight: Arc<ValuesInFlight>,
+    /// How long a query or a mutation may run (`--request-timeout`).
+    timeout: Duration,
+    /// How long one that carries files may run (`--upload-timeout`).
+    upload_timeout: Duration,
+    /// The instance's events, which subscriptions read.
+    live: Arc<crate::live::Hub>,
+}
+
+/// Who runs an operation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caller {
+    /// The signed-in user, or anonymous.
+    pub viewer: Viewer,
+    /// The client's address, which sign-in attempts are counted by.
+    pub client: Option<ClientAddress>,
+}
+
+/// A request whose document was read and passed the shape limits.
+pub struct Prepared {
+    request: async_graphql::Request,
+    document: Arc<ExecutableDocument>,
+}
+
+impl Prepared {
+    /// The type of the operation that would run; `None` when the document
+    /// does not say which one (the executor then refuses it).
+    pub fn operation_type(&self) -> Option<OperationType> {
+        crate::document::operation_to_run(&self.document, self.request.operation_name.as_deref())
+            .map(|operation| operation.ty)
+    }
+}
+
+/// What running an operation gives back.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and taken apart at once; boxing would cost an allocation per request"
+)]
+pub enum Outcome {
+    /// One response (a query, a mutation, or a request refused before it
+    /// ran), with the share of the budget it holds: drop it once the
+    /// response is written out.
+    Response(Response, Option<Arc<Room>>),
+    /// A subscription's responses, one per event.
+    Stream(BoxStream<'static, Response>),
+}
+
+/// Whether a transport can carry a subscription's stream of responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams {
+    /// One response per request (HTTP): a subscription is refused.
+    No,
+    /// Many responses per operation (a WebSocket).
+    Yes,
+}
+
+/// The message of the error a query or mutation gets past the request timeout.
+const TIMED_OUT: &str = "the request took too long and was stopped";
+
+impl Executor {
+    /// An executor over `schema` and `db`, holding documents to `limits`,
+    /// and operations to the request and the upload timeout.
+    pub fn new(
+        schema: FolioSchema,
+        db: DatabaseConnection,
+        limits: QueryLimits,
+        values_in_flight: Arc<ValuesInFlight>,
+        timeouts: [Duration; 2],
+        live: Arc<crate::live::Hub>,
+    ) -> Executor {
+        let [timeout, upload_timeout] = timeouts;
+        Executor {
+            schema,
+            db,
+            limits,
+            documents: Documents::default(),
+            values_in_flight,
+            timeout,
+            upload_timeout,
+            live,
+        }
+    }
+
+    /// Reads `request`'s document: `BAD_USER_INPUT` for a NUL character,
+    /// else what [`crate::document::parse`] finds.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is the one the client gets, made once per refused request"
+    )]
+    pub fn prepare(&self, request: async_graphql::Request) -> Result<Prepared, ServerError> {
+        without_nul(&request).map_err(|err| crate::error::request_error(&err))?;
+        let document = crate::document::parse(&self.documents, &self.limits, &request.query)?;
+        Ok(Prepared { request, document })
+    }
+
+    /// Runs `prepared` for `caller`. A query or a mutation gives one
+    /// response, within the request timeout and with its share of the
+    /// budget; so does a subscription where the transport cannot stream
+    /// (async-graphql refuses it).
+    pub async fn run(&self, prepared: Prepared, caller: Caller, streams: Streams) -> Outcome {
+        let Prepared {
+            mut request,
+            document,
+        } = prepared;
+        let operation = request.operation_name.clone();
+        let is_subscription = crate::document::operation_to_run(&document, operation.as_deref())
+            .is_some_and(|operation| operation.ty == OperationType::Subscription);
+        let timeout = if request.uploads.is_empty() {
+            self.timeout
+        } else {
+            self.upload_timeout
+        };
+        let (loaders, batches) = Loaders::new(self.db.clone());
+        // The executor consumes its copy; cloning the tree costs far less than parsing.
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+        let mut request = request.data(loaders).data(caller.viewer);
+        if let Some(client) = caller.client {
+            request = request.data(client);
+        }
+        if is_subscription && streams == Streams::Yes {
+            let request = request.data(self.live.clone());
+            let limits = self.limits;
+            let responses =
+                batches
+                    .run_stream(self.schema.execute_stream(request))
+                    .map(move |mut response| {
+                        finish(&limits, &mut response, &document, operation.as_deref());
+                        response
+                    });
+            return Outcome::Stream(responses.boxed());
+        }
+        let values =
+            crate::document::estimated_values(&document, operation.as_deref(), &request.variables);
+        let room = Arc::new(Room::new(self.values_in_flight.clone(), values));
+        let request = request.data(room.clone());
+        let execution = batches.run(self.schema.execute(request));
+        let mut response = match tokio::time::timeout(timeout, execution).await {
+            Ok(response) => response,
+            Err(_) => {
+                let mut error = ServerError::new(TIMED_OUT, None);
+                crate::document::set_code(&mut error, "REQUEST_TIMEOUT");
+                Response::from_errors(vec![error])
+            }
+        };
+        finish(&self.limits, &mut response, &document, operation.as_deref());
+        Outcome::Response(response, Some(room))
+    }
+}
+
+/// What every response gets before it is written: codes for the errors
+/// raised before execution, and its fields in selection order.
+fn finish(
+    limits: &QueryLimits,
+    response: &mut Response,
+    document: &ExecutableDocument,
+    operation: Option<&str>,
+) {
+    crate::document::code_request_errors(limits, &mut response.errors);
+    crate::document::order::order_response(&mut response.data, document, operation);
+}
+
+/// Whether `response` is a request error: it failed before execution
+/// (parse, validation, limits, token), so it has errors without a path and
+/// no data.
+pub fn is_request_error(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// `BAD_USER_INPUT` when a string in the request holds the NUL character,
+/// which no text column can store (PostgreSQL refuses it outright): in a
+/// variable (the error names it) or written into the query.
+fn without_nul(request: &async_graphql::Request) -> Result<(), ApiError> {
+    fn holds_nul(value: &async_graphql::Value) -> bool {
+        use async_graphql::Value;
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::List(items) => items.iter().any(holds_nul),
+            Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+            _ => false,
+        }
+    }
+    let message = "text may not contain the NUL character (U+0000)";
+    for (name, value) in request.variables.iter() {
+        if holds_nul(value) {
+            return Err(ApiError::bad_input(name.as_str(), message));
+        }
+    }
+    // A string literal in the document spells it as an escape (or holds it raw).
+    // (The escape's digits have no case, so no lowercased copy is needed.)
+    if request.query.contains('\0') || request.query.contains("\\u0000") {
+        return Err(ApiError::bad_input("query", message));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{SignInLimits, Tokens};
+    use crate::document::operation_to_run;
+    use crate::schema::build;
+
+    /// The operation `query` runs under `name`, as the rule picks it.
+    fn chosen(query: &str, name: Option<&str>) -> Option<OperationType> {
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        operation_to_run(&document, name).map(|operation| operation.ty)
+    }
+
+    #[tokio::test]
+    async fn the_executor_runs_exactly_what_the_rule_chooses() {
+        let tokens = Arc::new(Tokens::new(
+            b"tests sign nothing",
+            std::time::Duration::ZERO,
+        ));
+        let schema = build(
+            QueryLimits::default(),
+            tokens,
+            SignInLimits::new(1, 1),
+            Arc::new(crate::media::Media::in_memory()),
+        );
+        for (query, name) in [
+            ("{ __typename }", None),
+            ("{ __typename }", Some("Q")),
+            ("query Q { __typename }", None),
+            ("query Q { __typename }", Some("R")),
+            ("query Q { __typename } query R { __typename }", None),
+            ("query Q { __typename } query R { __typename }", Some("R")),
+        ] {
+            let chosen = chosen(query, name).is_some();
+            let mut request = async_graphql::Request::new(query);
+            request.operation_name = name.map(str::to_owned);
+            let ran = schema.execute(request).await.is_ok();
+            assert_eq!(chosen, ran, "{query} as {name:?}");
+        }
+    }
+
+    /// The code and message of the first error `query` gets from a schema
+    /// with small limits, run as the HTTP handler runs it.
+    async fn request_error(query: &str, name: Option<&str>) -> (String, String) {
+        let limits = QueryLimits {
+            max_depth: 3,
+            max_complexity: 5,
+            max_aliases: 2,
+            ..QueryLimits::default()
+        };
+        let tokens = Arc::new(Tokens::new(
+            b"tests sign nothing",
+            std::time::Duration::ZERO,
+        ));
+        let schema = build(
+            limits,
+            tokens,
+            SignInLimits::new(1, 1),
+            Arc::new(crate::media::Media::in_memory()),
+        );
+        let mut errors = match crate::document::parse(&Documents::default(), &limits, query) {
+            Err(error) => vec![error],
+            Ok(document) => {
+                let mut request = async_graphql::Request::new(query);
+                request.operation_name = name.map(str::to_owned);
+                request.set_parsed_query(ExecutableDocument::clone(&document));
+                schema.execute(request).await.errors
+            }
+        };
+        crate::document::code_request_errors(&limits, &mut errors);
+        let error = errors.first().unwrap_or_else(|| panic!("{query} ran"));
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        (code.trim_matches('"').to_owned(), error.message.clone())
+    }
+
+    #[tokio::test]
+    async fn every_error_before_execution_is_coded() {
+        let cases = [
+            ("{ __typename", None, "GRAPHQL_PARSE_FAILED"),
+            (
+                "{ a: __typename b: __typename c: __typename }",
+                None,
+                "QUERY_TOO_COMPLEX",
+            ),
+            (
+                "{ __schema { types { fields { type { name } } } } }",
+                None,
+                "QUERY_TOO_DEEP",
+            ),
+            (
+                "{ __typename __schema { description queryType { name description kind } } }",
+                None,
+                "QUERY_TOO_COMPLEX",
+            ),
+            ("{ nothingHere }", None, "GRAPHQL_VALIDATION_FAILED"),
+            (
+                "query Q { __typename } query R { __typename }",
+                None,
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
+            (
+                "query Q { __typename }",
+                Some("R"),
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
+        ];
+        for (query, name, expected) in cases {
+            let (code, message) = request_error(query, name).await;
+            assert_eq!(code, expected, "{query}: {message}");
+        }
+        let (_, message) =
+            request_error("{ __schema { types { fields { type { name } } } } }", None).await;
+        assert_eq!(message, "The query is nested more than 3 levels deep.");
+        let (_, message) = request_error(
+            "{ __typename __schema { description queryType { name description kind } } }",
+            None,
+        )
+        .await;
+        assert!(message.contains("above 5"), "{message}");
+    }
+}
