@@ -24,4 +24,5 @@ mod server;
 mod statements;
 mod subscriptions;
 mod timeouts;
+mod transports;
 mod uploads;

@@ -46,10 +46,8 @@ pub struct Executor {
     documents: Documents,
     /// The response values the requests under way may hold.
     values_in_flight: Arc<ValuesInFlight>,
-    /// How long a query or a mutation may run (`--request-timeout`).
+    /// How long a query or a mutation over a socket may run (`--request-timeout`).
     timeout: Duration,
-    /// How long one that carries files may run (`--upload-timeout`).
-    upload_timeout: Duration,
     /// The instance's events, which subscriptions read.
     live: Arc<crate::live::Hub>,
 }
@@ -92,30 +90,32 @@ pub enum Outcome {
     Stream(BoxStream<'static, Response>),
 }
 
-/// Whether a transport can carry a subscription's stream of responses.
+/// What carries an operation, which decides what [`Executor::run`] adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Streams {
-    /// One response per request (HTTP): a subscription is refused.
-    No,
-    /// Many responses per operation (a WebSocket).
-    Yes,
+pub enum Transport {
+    /// One response per request: a subscription is refused. The request
+    /// timeout is the HTTP middleware's, which also covers reading the body
+    /// and answers 408.
+    Http,
+    /// A WebSocket: a subscription streams its responses; a query or a
+    /// mutation is stopped at the request timeout here (`REQUEST_TIMEOUT`).
+    Socket,
 }
 
 /// The message of the error a query or mutation gets past the request timeout.
 const TIMED_OUT: &str = "the request took too long and was stopped";
 
 impl Executor {
-    /// An executor over `schema` and `db`, holding documents to `limits`,
-    /// and operations to the request and the upload timeout.
+    /// An executor over `schema` and `db`, holding documents to `limits`
+    /// and operations over a socket to `timeout`.
     pub fn new(
         schema: FolioSchema,
         db: DatabaseConnection,
         limits: QueryLimits,
         values_in_flight: Arc<ValuesInFlight>,
-        timeouts: [Duration; 2],
+        timeout: Duration,
         live: Arc<crate::live::Hub>,
     ) -> Executor {
-        let [timeout, upload_timeout] = timeouts;
         Executor {
             schema,
             db,
@@ -123,7 +123,6 @@ impl Executor {
             documents: Documents::default(),
             values_in_flight,
             timeout,
-            upload_timeout,
             live,
         }
     }
@@ -142,9 +141,8 @@ impl Executor {
 
     /// Runs `prepared` for `caller`. A query or a mutation gives one
     /// response, within the request timeout and with its share of the
-    /// budget; so does a subscription where the transport cannot stream
-    /// (async-graphql refuses it).
-    pub async fn run(&self, prepared: Prepared, caller: Caller, streams: Streams) -> Outcome {
+    /// budget; so does a subscription over HTTP (async-graphql refuses it).
+    pub async fn run(&self, prepared: Prepared, caller: Caller, transport: Transport) -> Outcome {
         let Prepared {
             mut request,
             document,
@@ -152,11 +150,6 @@ impl Executor {
         let operation = request.operation_name.clone();
         let is_subscription = crate::document::operation_to_run(&document, operation.as_deref())
             .is_some_and(|operation| operation.ty == OperationType::Subscription);
-        let timeout = if request.uploads.is_empty() {
-            self.timeout
-        } else {
-            self.upload_timeout
-        };
         let (loaders, batches) = Loaders::new(self.db.clone());
         // The executor consumes its copy; cloning the tree costs far less than parsing.
         request.set_parsed_query(ExecutableDocument::clone(&document));
@@ -164,7 +157,7 @@ impl Executor {
         if let Some(client) = caller.client {
             request = request.data(client);
         }
-        if is_subscription && streams == Streams::Yes {
+        if is_subscription && transport == Transport::Socket {
             let request = request.data(self.live.clone());
             let limits = self.limits;
             let responses =
@@ -181,7 +174,11 @@ impl Executor {
         let room = Arc::new(Room::new(self.values_in_flight.clone(), values));
         let request = request.data(room.clone());
         let execution = batches.run(self.schema.execute(request));
-        let mut response = match tokio::time::timeout(timeout, execution).await {
+        let timed = match transport {
+            Transport::Http => Ok(execution.await),
+            Transport::Socket => tokio::time::timeout(self.timeout, execution).await,
+        };
+        let mut response = match timed {
             Ok(response) => response,
             Err(_) => {
                 let mut error = ServerError::new(TIMED_OUT, None);

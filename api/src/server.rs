@@ -64,10 +64,7 @@ impl Server {
             db.clone(),
             config.limits,
             Arc::new(ValuesInFlight::new(config.values_in_flight(backend))),
-            [
-                Duration::from_secs(config.request_timeout_secs),
-                Duration::from_secs(config.media.upload_timeout_secs),
-            ],
+            Duration::from_secs(config.request_timeout_secs),
             live.clone(),
         );
         let state = AppState {

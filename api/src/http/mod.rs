@@ -46,7 +46,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{ClientAddress, Tokens};
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::operation::{Caller, Executor, Outcome, Prepared, Streams};
+use crate::operation::{Caller, Executor, Outcome, Prepared, Transport};
 use crate::viewer::Viewer;
 use middleware::{BodyLimits, Origins, REQUEST_ID, TimeLimits};
 
@@ -139,7 +139,7 @@ async fn answer(
         Err(error) => return refused(error),
     };
     let caller = Caller { viewer, client };
-    match state.executor.run(prepared, caller, Streams::No).await {
+    match state.executor.run(prepared, caller, Transport::Http).await {
         Outcome::Response(response, room) => {
             let http = negotiate::respond(headers, response);
             drop(room);

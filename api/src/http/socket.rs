@@ -47,7 +47,7 @@ use tokio_stream::StreamMap;
 
 use super::AppState;
 use crate::auth::ClientAddress;
-use crate::operation::{Caller, Outcome, Streams};
+use crate::operation::{Caller, Outcome, Transport};
 use crate::viewer::Viewer;
 
 /// The sub-protocols a socket may speak, the current one first.
@@ -495,7 +495,7 @@ impl Connection {
             viewer,
             client: self.client,
         };
-        let run = async move { executor.run(prepared, caller, Streams::Yes).await };
+        let run = async move { executor.run(prepared, caller, Transport::Socket).await };
         futures_util::stream::once(run)
             .flat_map(move |outcome| {
                 let (responses, room) = match outcome {
