@@ -18,11 +18,6 @@ impl Length {
         Length { min, max }
     }
 
-    /// The largest length, as a column size.
-    pub const fn column(self) -> u32 {
-        self.max
-    }
-
     /// How a description states the limit: "1 to 200 characters" or "at most 2,000 characters".
     pub fn describe(self) -> String {
         if self.min == 0 {
