@@ -1,7 +1,8 @@
 //! The size of every text a user writes, named once: validation checks
-//! these, the migrations size their columns by them, and a test holds the
-//! GraphQL descriptions to them. Change a limit here and in a migration that
-//! resizes its column, never in a migration that has already run.
+//! these and a test holds the GraphQL descriptions to them. The columns that
+//! store the texts are sized by the migrations, which write each size
+//! themselves, so a change here rewrites no migration that has already run:
+//! raise a limit here together with a new migration that widens its column.
 
 /// How many characters a text may have after trimming, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,11 +16,6 @@ pub struct Length {
 impl Length {
     const fn new(min: u32, max: u32) -> Length {
         Length { min, max }
-    }
-
-    /// The largest length, as a column size.
-    pub const fn column(self) -> u32 {
-        self.max
     }
 
     /// How a description states the limit: "1 to 200 characters" or "at most 2,000 characters".

@@ -7,6 +7,11 @@
 //! case-insensitive e-mail uniqueness) the difference is written once, in
 //! [`columns`]. Constraints and indexes are named, so that a violation can be
 //! traced back to the field it protects.
+//!
+//! A version that has run never changes: it writes its column sizes itself
+//! instead of reading `entity::limits`, and `tests/ddl_snapshots.rs` holds
+//! the statements of every version, on every backend, to the snapshot
+//! committed in `tests/ddl/`. A change to the schema is a new version.
 
 pub use sea_orm_migration::prelude::*;
 

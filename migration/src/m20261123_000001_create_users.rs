@@ -2,8 +2,6 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use entity::limits;
-
 use crate::columns;
 
 #[derive(DeriveMigrationName)]
@@ -17,8 +15,8 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .col(pk_auto(Users::Id))
-                    .col(string_len(Users::Username, limits::USERNAME.column()))
-                    .col(columns::email(manager, Users::Email))
+                    .col(string_len(Users::Username, 32))
+                    .col(columns::email(manager, Users::Email, 255))
                     .col(string_len(Users::PasswordHash, 255))
                     .col(columns::timestamp(manager, Users::CreatedAt))
                     .col(columns::timestamp(manager, Users::UpdatedAt))

@@ -2,8 +2,6 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use entity::limits;
-
 use crate::columns;
 use crate::m20261123_000001_create_users::Users;
 
@@ -19,15 +17,9 @@ impl MigrationTrait for Migration {
                     .table(Profiles::Table)
                     .col(pk_auto(Profiles::Id))
                     .col(integer(Profiles::UserId))
-                    .col(string_len(
-                        Profiles::DisplayName,
-                        limits::DISPLAY_NAME.column(),
-                    ))
+                    .col(string_len(Profiles::DisplayName, 100))
                     .col(text(Profiles::Bio))
-                    .col(string_len_null(
-                        Profiles::AvatarUrl,
-                        limits::AVATAR_URL.column(),
-                    ))
+                    .col(string_len_null(Profiles::AvatarUrl, 2_048))
                     .col(columns::timestamp(manager, Profiles::CreatedAt))
                     .col(columns::timestamp(manager, Profiles::UpdatedAt))
                     .foreign_key(

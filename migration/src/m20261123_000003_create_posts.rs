@@ -2,8 +2,6 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use entity::limits;
-
 use crate::columns;
 use crate::m20261123_000001_create_users::Users;
 
@@ -19,7 +17,7 @@ impl MigrationTrait for Migration {
                     .table(Posts::Table)
                     .col(pk_auto(Posts::Id))
                     .col(integer(Posts::AuthorId))
-                    .col(string_len(Posts::Title, limits::POST_TITLE.column()))
+                    .col(string_len(Posts::Title, 200))
                     .col(text(Posts::Body))
                     .col(columns::timestamp(manager, Posts::CreatedAt))
                     .col(columns::timestamp(manager, Posts::UpdatedAt))

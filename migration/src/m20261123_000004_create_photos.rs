@@ -2,8 +2,6 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use entity::limits;
-
 use crate::columns;
 use crate::m20261123_000001_create_users::Users;
 
@@ -19,7 +17,7 @@ impl MigrationTrait for Migration {
                     .table(Photos::Table)
                     .col(pk_auto(Photos::Id))
                     .col(integer(Photos::OwnerId))
-                    .col(string_len(Photos::Filename, limits::FILENAME.column()))
+                    .col(string_len(Photos::Filename, 255))
                     .col(text_null(Photos::Caption))
                     .col(columns::timestamp(manager, Photos::CreatedAt))
                     .col(columns::timestamp(manager, Photos::UpdatedAt))

@@ -2,8 +2,6 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use entity::limits;
-
 use crate::columns;
 
 #[derive(DeriveMigrationName)]
@@ -17,7 +15,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Tags::Table)
                     .col(pk_auto(Tags::Id))
-                    .col(string_len(Tags::Name, limits::TAG_NAME.column()))
+                    .col(string_len(Tags::Name, 50))
                     .col(columns::timestamp(manager, Tags::CreatedAt))
                     .to_owned(),
             )

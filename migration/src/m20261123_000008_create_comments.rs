@@ -1,7 +1,6 @@
 //! Version 8: `comments` on posts, removed with their post or their author,
 //! indexed for "a post's newest comments" and "a user's newest comments".
 
-use entity::limits;
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::columns;
@@ -19,7 +18,7 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(Comments::Id))
                     .col(integer(Comments::PostId))
                     .col(integer(Comments::AuthorId))
-                    .col(string_len(Comments::Body, limits::COMMENT_BODY.column()))
+                    .col(string_len(Comments::Body, 2_000))
                     .col(columns::timestamp(manager, Comments::CreatedAt))
                     .col(columns::timestamp(manager, Comments::UpdatedAt))
                     .foreign_key(
