@@ -271,26 +271,6 @@ async fn tag_ids(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<i32>
         .collect())
 }
 
-/// Of `hashes`, those that some photo row names in `sha256`: images whose
-/// objects must stay. One statement, on the `sha256` index.
-pub async fn hashes_in_use(
-    db: &impl ConnectionTrait,
-    hashes: &[String],
-) -> Result<std::collections::HashSet<String>, DbErr> {
-    if hashes.is_empty() {
-        return Ok(Default::default());
-    }
-    let used: Vec<Option<String>> = photo::Entity::find()
-        .select_only()
-        .column(photo::Column::Sha256)
-        .filter(photo::Column::Sha256.is_in(hashes.iter().cloned()))
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(used.into_iter().flatten().collect())
-}
-
 /// The image (hash and media type) of each photo of `owner_id` that has
 /// one: what to release once the owner's account is deleted.
 pub async fn images_of_owner(

@@ -13,11 +13,13 @@
 //! carried it, runs through [`crate::operation::Executor`].
 //!
 //! - [`middleware`]: request ids, body and time limits, CORS, coded refusals;
+//! - [`body`]: how reading a body fails past its limit;
 //! - [`request`]: the JSON body of a POST and the query string of a GET;
 //! - [`multipart`]: the GraphQL multipart request spec (uploads);
 //! - [`negotiate`]: the response's media type and status;
 //! - [`socket`]: the WebSocket protocols.
 
+pub mod body;
 pub mod middleware;
 pub mod multipart;
 pub mod negotiate;

@@ -299,9 +299,7 @@ fn refusal(err: multer::Error, limits: UploadLimits) -> Refusal {
             "the request body may be at most {} bytes",
             limits.body_bytes
         )),
-        multer::Error::StreamReadFailed(source)
-            if super::middleware::over_the_limit(source.as_ref()) =>
-        {
+        multer::Error::StreamReadFailed(source) if super::body::over_the_limit(source.as_ref()) => {
             Refusal::TooLarge(format!(
                 "the request body may be at most {} bytes",
                 limits.body_bytes

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 pub async fn read_json(body: axum::body::Body) -> Result<async_graphql::Request, Response> {
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
-        Err(err) if super::middleware::over_the_limit(&err) => {
+        Err(err) if super::body::over_the_limit(&err) => {
             return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
         }
         Err(_) => {

@@ -16,9 +16,10 @@ pub mod storage;
 
 use std::sync::Arc;
 
+use entity::photo;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::Semaphore;
 
 use crate::config::MediaConfig;
@@ -190,7 +191,7 @@ impl Media {
             return;
         }
         let hashes: Vec<String> = images.iter().map(|(hash, _)| hash.clone()).collect();
-        let used = match crate::write::hashes_in_use(db, &hashes).await {
+        let used = match hashes_in_use(db, &hashes).await {
             Ok(used) => used,
             Err(err) => {
                 tracing::warn!(error = %err, "could not check which images are still used; left for media gc");
@@ -237,7 +238,7 @@ impl Media {
                 .iter()
                 .filter_map(|object| hash_of(&object.location))
                 .collect();
-            let used = crate::write::hashes_in_use(db, &hashes).await?;
+            let used = hashes_in_use(db, &hashes).await?;
             orphans.extend(
                 batch
                     .iter()
@@ -268,6 +269,26 @@ pub enum GcError {
     /// Reading which images are used failed.
     #[error("the database failed: {0}")]
     Database(#[from] DbErr),
+}
+
+/// Of `hashes`, those that some photo row names in `sha256`: images whose
+/// objects must stay. One statement, on the `sha256` index.
+pub async fn hashes_in_use(
+    db: &impl ConnectionTrait,
+    hashes: &[String],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    if hashes.is_empty() {
+        return Ok(Default::default());
+    }
+    let used: Vec<Option<String>> = photo::Entity::find()
+        .select_only()
+        .column(photo::Column::Sha256)
+        .filter(photo::Column::Sha256.is_in(hashes.iter().cloned()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(used.into_iter().flatten().collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,23 @@
+//! What reading a request body may fail with: past the body limit (413),
+//! which a body sent in chunks only shows once it is read.
+
+/// Whether reading a body failed because it went past the body limit (a
+/// body sent in chunks has no length to refuse it by up front).
+pub fn over_the_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        // An io::Error's `source` skips the error it wraps: look at it too.
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && over_the_limit(inner)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
