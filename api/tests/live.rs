@@ -5,21 +5,18 @@
 //! connection is also cut with `pg_terminate_backend`, and what was
 //! committed meanwhile must still arrive, once and in order.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "a test should stop loudly at the first step that fails"
-)]
-
-mod support;
-
 use std::time::{Duration, Instant};
 
+use folio_tests::TestDb;
+use folio_tests::instance::Instance;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, Database, DbBackend};
 use serde_json::{Value, json};
-use support::{Instance, Scratch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// The binary under test.
+const FOLIO: &str = env!("CARGO_BIN_EXE_folio");
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -88,9 +85,9 @@ async fn next_post(socket: &mut Socket, patience: Duration) -> Option<(String, S
 
 #[tokio::test]
 async fn a_write_on_one_instance_reaches_the_subscribers_of_another_and_resumes_without_loss() {
-    let scratch = Scratch::new("fanout").await;
-    let a = Instance::start(&scratch.url, true).await;
-    let b = Instance::start(&scratch.url, false).await;
+    let scratch = TestDb::empty().await;
+    let a = Instance::start(FOLIO, &scratch.url, &[]).await;
+    let b = Instance::start(FOLIO, &scratch.url, &["--no-migrate"]).await;
     let token = b.register("alice").await;
     let mut on_a = subscribe(&a, "1", None).await;
 
@@ -129,7 +126,7 @@ async fn a_write_on_one_instance_reaches_the_subscribers_of_another_and_resumes_
     );
 
     drop((a, b));
-    scratch.drop_database().await;
+    drop(scratch);
 }
 
 #[tokio::test]
@@ -140,9 +137,9 @@ async fn events_committed_while_the_listener_is_cut_off_still_arrive_once_in_ord
     if !server.starts_with("postgres") {
         return;
     }
-    let scratch = Scratch::new("listen").await;
-    let a = Instance::start(&scratch.url, true).await;
-    let b = Instance::start(&scratch.url, false).await;
+    let scratch = TestDb::empty().await;
+    let a = Instance::start(FOLIO, &scratch.url, &[]).await;
+    let b = Instance::start(FOLIO, &scratch.url, &["--no-migrate"]).await;
     let token = b.register("alice").await;
     let mut on_a = subscribe(&a, "1", None).await;
     b.create_post(&token, "before").await;
@@ -205,5 +202,5 @@ async fn events_committed_while_the_listener_is_cut_off_still_arrive_once_in_ord
 
     db.close().await.unwrap();
     drop((a, b));
-    scratch.drop_database().await;
+    drop(scratch);
 }
