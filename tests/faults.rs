@@ -15,18 +15,23 @@ use std::time::{Duration, Instant};
 
 use api::config::{DatabaseConfig, ServerConfig};
 use folio_tests::private_server::PrivateServer;
-use folio_tests::{TestApp, TestDb};
+use folio_tests::{TestApp, TestDb, wait};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 
 /// The server's acquire timeout, short so that the test is.
 const ACQUIRE_TIMEOUT_SECS: u64 = 1;
 
-/// How far past the acquire timeout an answer may come: sqlx's last backoff
-/// sleep before the deadline, the HTTP round trip, a loaded machine. Far
-/// below the request timeout (30 s), which is what the answer would take if
-/// the wait were not bounded.
-const SLACK: Duration = Duration::from_secs(4);
+/// How long an answer that `timeout` cuts may take here: ten times it. A
+/// bound that tells a wait cut by its timeout from one that is not (the
+/// 30 s request timeout, or forever) on a machine whose tests share two
+/// cores; what the test asserts is the answer's code, not its speed.
+fn loosely(timeout: Duration) -> Duration {
+    timeout * 10
+}
+
+/// The acquire timeout, as a duration.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(ACQUIRE_TIMEOUT_SECS);
 
 const USER: &str = r#"{ user(username: "ada") { username } }"#;
 
@@ -60,12 +65,13 @@ async fn database_down_and_back(mut server: PrivateServer) {
 
     server.stop();
     let stopped = Instant::now();
-    let bound = Duration::from_secs(ACQUIRE_TIMEOUT_SECS) + SLACK;
-    let started = Instant::now();
-    let error = app.error(USER, json!({})).await;
-    let took = started.elapsed();
+    let error = wait::within(
+        "a request with the database down",
+        loosely(ACQUIRE_TIMEOUT),
+        app.error(USER, json!({})),
+    )
+    .await;
     assert_eq!(code(&error), "SERVICE_UNAVAILABLE", "{error}");
-    assert!(took < bound, "answered after {took:?}, more than {bound:?}");
     let message = error["message"].as_str().unwrap().to_lowercase();
     for secret in [
         "refused",
@@ -83,19 +89,20 @@ async fn database_down_and_back(mut server: PrivateServer) {
         );
     }
 
-    let started = Instant::now();
-    assert_eq!(readyz(&app).await, 503);
-    let took = started.elapsed();
-    assert!(
-        took < bound,
-        "/readyz answered after {took:?}, more than {bound:?}"
-    );
+    let ready = wait::within(
+        "/readyz with the database down",
+        loosely(ACQUIRE_TIMEOUT),
+        readyz(&app),
+    )
+    .await;
+    assert_eq!(ready, 503);
 
     // The outage lasts longer than Folio trusts a pooled connection unpinged
     // (`PING_IF_IDLE_FOR`), as any real restart does: a private MariaDB can
     // be back within 100 ms, and a connection last used just before the stop
     // would then be handed out as if alive (the trade-off `api::db`
-    // documents).
+    // documents). This sleep is the outage under test, not a wait for
+    // anything to become ready.
     let outage = api::db::PING_IF_IDLE_FOR * 3;
     tokio::time::sleep(outage.saturating_sub(stopped.elapsed())).await;
     server.start().await;
@@ -146,46 +153,46 @@ async fn database_frozen_and_thawed(server: PrivateServer) {
     assert_eq!(readyz(&app).await, 200);
 
     server.freeze();
-    let bound = Duration::from_secs(REQUEST_TIMEOUT_SECS) + SLACK;
-    let started = Instant::now();
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": USER }))
-        .send()
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    let body: Value = response.json().await.unwrap();
+    let body = wait::within(
+        "a request with the database frozen",
+        loosely(Duration::from_secs(REQUEST_TIMEOUT_SECS)),
+        async {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .json(&json!({ "query": USER }))
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        },
+    )
+    .await;
     let answered = code(&body["errors"][0]);
     assert!(
         ["SERVICE_UNAVAILABLE", "REQUEST_TIMEOUT", "TIMEOUT"].contains(&answered),
         "{body}"
     );
-    assert!(took < bound, "answered after {took:?}, more than {bound:?}");
-    let started = Instant::now();
-    assert_eq!(readyz(&app).await, 503);
-    let took = started.elapsed();
-    let bound = Duration::from_secs(ACQUIRE_TIMEOUT_SECS) + SLACK;
-    assert!(
-        took < bound,
-        "/readyz answered after {took:?}, more than {bound:?}"
-    );
-    // The process itself is not held up.
-    let started = Instant::now();
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let ready = wait::within(
+        "/readyz with the database frozen",
+        loosely(ACQUIRE_TIMEOUT),
+        readyz(&app),
+    )
+    .await;
+    assert_eq!(ready, 503);
+    // The process itself is not held up: /healthz asks nothing of the
+    // database, and answers while it is frozen.
+    let health = wait::within(
+        "/healthz with the database frozen",
+        loosely(ACQUIRE_TIMEOUT),
+        app.client.get(app.url("/healthz")).send(),
+    )
+    .await
+    .unwrap();
     assert!(health.status().is_success());
-    assert!(started.elapsed() < Duration::from_secs(1));
 
     server.thaw();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while readyz(&app).await != 200 {
-        assert!(
-            Instant::now() < deadline,
-            "Folio did not become ready again"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait::until_ready(&app.client, &app.url("")).await;
     assert_eq!(app.data(USER, json!({})).await["user"]["username"], "ada");
 }
 
@@ -265,6 +272,8 @@ async fn idle_connections_ended_by_the_database(server: PrivateServer) {
     many_at_once(&app).await;
 
     end_other_connections(&url).await;
+    // The connections sit idle, ended, for longer than Folio trusts one
+    // unpinged: the idleness is the condition under test, not a wait.
     tokio::time::sleep(api::db::PING_IF_IDLE_FOR * 3).await;
 
     many_at_once(&app).await;

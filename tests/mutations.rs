@@ -453,8 +453,18 @@ async fn a_comment_on_a_post_deleted_between_the_check_and_the_write_is_not_foun
             .await
         }
     };
+    // The other writer commits once the mutation's check has run: the
+    // statement counter records a statement when it has finished, so the
+    // check saw the post before the commit, and the insert (waiting on the
+    // lock already, or not yet sent) runs after it.
     let commit = async {
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        folio_tests::wait::until("the mutation's check of the post", || async {
+            app.db.statements().iter().any(|s| {
+                let sql = s.to_string();
+                sql.to_uppercase().starts_with("SELECT") && sql.contains("posts")
+            })
+        })
+        .await;
         txn.commit().await.unwrap();
     };
     let (body, ()) = tokio::join!(comment, commit);

@@ -34,7 +34,8 @@ async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: folio\r\n")
         .await
         .unwrap();
-    // One more header byte now and then, never the blank line that ends them.
+    // One more header byte now and then, never the blank line that ends
+    // them: the pauses are the slow client under test, not a wait.
     let dribble = async {
         for _ in 0..20 {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -44,8 +45,8 @@ async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
         }
     };
     dribble.await;
-    let (_, waited) = until_closed(&mut slow, Duration::from_secs(10)).await;
-    assert!(waited < Duration::from_secs(10));
+    // Cut at the 1 s header timeout; ten times that is the loose bound.
+    until_closed(&mut slow, Duration::from_secs(10)).await;
     // Everyone else is served meanwhile and after.
     let status = app
         .client
@@ -100,23 +101,47 @@ async fn shutdown_ends_within_its_deadline_even_with_a_hung_client() {
     let running = tokio::spawn(server.run(async move {
         let _ = stopped.await;
     }));
-    // A request whose body never comes: its handler waits for it.
+    // A request whose body never comes: its handler waits for it. It asks
+    // to be told to go on (`Expect: 100-continue`), and the server says
+    // `100 Continue` when the handler starts reading the body: then the
+    // request is in flight.
     let mut hung = TcpStream::connect(address).await.unwrap();
     hung.write_all(
         b"POST /graphql HTTP/1.1\r\nHost: folio\r\nContent-Type: application/json\r\n\
-          Content-Length: 1000\r\n\r\n{\"query\":",
+          Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n",
     )
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut heard = Vec::new();
+    folio_tests::wait::within(
+        "the server's 100 Continue",
+        folio_tests::wait::DEADLINE,
+        async {
+            while !String::from_utf8_lossy(&heard).contains("\r\n\r\n") {
+                let mut buffer = [0; 256];
+                let read = hung.read(&mut buffer).await.unwrap();
+                assert!(read > 0, "the server closed the connection");
+                heard.extend_from_slice(&buffer[..read]);
+            }
+        },
+    )
+    .await;
+    assert!(
+        String::from_utf8_lossy(&heard).starts_with("HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&heard)
+    );
+    hung.write_all(b"{\"query\":").await.unwrap();
     let started = Instant::now();
     stop.send(()).unwrap();
+    // Stopped at the 1 s deadline, not before (graceful), and within ten
+    // times it (the loose bound that turns a hang into a failure).
     let ended = tokio::time::timeout(Duration::from_secs(10), running).await;
     assert!(ended.is_ok(), "the server did not stop");
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
-        "stopped after {waited:?}, with a 1 s deadline"
+        waited >= Duration::from_millis(900),
+        "stopped after {waited:?}, before its 1 s deadline"
     );
     // New connections are refused once it has stopped.
     assert!(TcpStream::connect(address).await.is_err());

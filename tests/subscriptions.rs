@@ -2,12 +2,19 @@
 //! reach subscribers resolved with their identity, filters hold, a
 //! rolled-back write emits nothing, `after` resumes without loss, and every
 //! close code of `graphql-transport-ws` is given where its specification says.
+//!
+//! A test that subscribes and then writes subscribes `after` the newest
+//! cursor ([`newest_cursor`]), so that its event arrives however late the
+//! server starts the subscription; none sleeps to let a subscription start.
+//! That nothing arrives is shown by what arrives next (events come in
+//! outbox order), or, where no later event can tell, by a short quiet spell
+//! after the socket has handled everything sent before it.
 
 use std::time::Duration;
 
 use api::config::{LiveConfig, ServerConfig};
-use folio_tests::socket::{Received, Socket};
-use folio_tests::{TestApp, TestDb};
+use folio_tests::socket::{Received, Socket, newest_cursor};
+use folio_tests::{TestApp, TestDb, wait};
 use serde_json::{Value, json};
 
 const POST_CREATED: &str = "subscription($author: ID, $after: String) {
@@ -37,7 +44,8 @@ async fn next_title(socket: &mut Socket, id: &str) -> String {
         .to_owned()
 }
 
-/// Asserts that nothing arrives on `socket` for `millis` milliseconds.
+/// Asserts that nothing arrives on `socket` for `millis` milliseconds: a
+/// check that something does not happen, never a wait for something to.
 async fn assert_quiet(socket: &mut Socket, millis: u64) {
     assert_eq!(
         socket.next_within(Duration::from_millis(millis)).await,
@@ -76,12 +84,20 @@ async fn a_new_post_reaches_its_subscribers_resolved_as_each_of_them_may_see_it(
     let mut as_alice = Socket::connected(app.address, Some(&alice)).await;
     let mut as_bob = Socket::connected(app.address, Some(&bob)).await;
     let mut anonymous = Socket::connected(app.address, None).await;
-    as_alice.subscribe("1", POST_CREATED, json!({})).await;
-    as_bob
-        .subscribe("1", POST_CREATED, json!({ "author": alice_id }))
+    let now = newest_cursor(&app.db.conn).await;
+    as_alice
+        .subscribe("1", POST_CREATED, json!({ "after": now }))
         .await;
-    anonymous.subscribe("7", POST_CREATED, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    as_bob
+        .subscribe(
+            "1",
+            POST_CREATED,
+            json!({ "author": alice_id, "after": now }),
+        )
+        .await;
+    anonymous
+        .subscribe("7", POST_CREATED, json!({ "after": now }))
+        .await;
 
     create_post(&app, &alice, "Hello").await;
     let seen = as_alice.next_payload("1").await;
@@ -103,18 +119,20 @@ async fn a_new_post_reaches_its_subscribers_resolved_as_each_of_them_may_see_it(
         Value::Null
     );
 
-    // Bob follows Alice only: his own post does not reach him.
+    // Bob follows Alice only: his own post does not reach him (his next
+    // event is Alice's later post, below).
     create_post(&app, &bob, "Bob's").await;
     assert_eq!(next_title(&mut as_alice, "1").await, "Bob's");
-    assert_quiet(&mut as_bob, 500).await;
 
-    // `complete` ends the subscription: nothing more arrives.
+    // `complete` ends the subscription: nothing more arrives. The pong
+    // says the server has handled the `complete`.
     as_alice
         .send(json!({ "type": "complete", "id": "1" }))
         .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    as_alice.round_trip().await;
     create_post(&app, &alice, "After").await;
     assert_eq!(next_title(&mut as_bob, "1").await, "After");
+    // Bob has it, so it has been handed to every subscription there is.
     assert_quiet(&mut as_alice, 500).await;
 }
 
@@ -123,21 +141,21 @@ async fn photos_reach_the_subscribers_of_their_owner_and_of_their_new_tags() {
     let app = app_with(quick()).await;
     let (alice, alice_id) = app.register("alice").await;
     let mut socket = Socket::connected(app.address, None).await;
+    let now = newest_cursor(&app.db.conn).await;
     socket
         .subscribe(
             "created",
-            "subscription($owner: ID) { photoCreated(ownerId: $owner) { photo { filename owner { username } } } }",
-            json!({ "owner": alice_id }),
+            "subscription($owner: ID, $after: String) { photoCreated(ownerId: $owner, after: $after) { photo { filename owner { username } } } }",
+            json!({ "owner": alice_id, "after": now }),
         )
         .await;
     socket
         .subscribe(
             "tagged",
-            "subscription { photoTagged(tag: \" Sunset \") { photo { filename } tag { name } } }",
-            json!({}),
+            "subscription($after: String) { photoTagged(tag: \" Sunset \", after: $after) { cursor photo { filename } tag { name } } }",
+            json!({ "after": now }),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let body = app
         .graphql_as(
             Some(&alice),
@@ -172,7 +190,9 @@ async fn photos_reach_the_subscribers_of_their_owner_and_of_their_new_tags() {
         "a.jpg"
     );
 
-    // Tagging again with a tag it has emits nothing; a new one does.
+    // Tagging again with a tag it has emits nothing; a new one does: the
+    // next event heard of is the newest in the outbox, that of the tag
+    // given again after the untag, not one of the tag it already had.
     let tag =
         "mutation($id: ID!, $tags: [String!]!) { tagPhoto(photoId: $id, tags: $tags) { id } }";
     app.graphql_as(
@@ -181,7 +201,6 @@ async fn photos_reach_the_subscribers_of_their_owner_and_of_their_new_tags() {
         json!({ "id": photo_id, "tags": ["sunset"] }),
     )
     .await;
-    assert_quiet(&mut socket, 500).await;
     app.graphql_as(
         Some(&alice),
         "mutation($id: ID!) { untagPhoto(photoId: $id, tags: [\"sunset\"]) { id } }",
@@ -194,9 +213,12 @@ async fn photos_reach_the_subscribers_of_their_owner_and_of_their_new_tags() {
         json!({ "id": photo_id, "tags": ["sunset"] }),
     )
     .await;
+    let tagged = socket.next_payload("tagged").await;
+    assert_eq!(tagged["data"]["photoTagged"]["tag"]["name"], "sunset");
     assert_eq!(
-        socket.next_payload("tagged").await["data"]["photoTagged"]["tag"]["name"],
-        "sunset"
+        tagged["data"]["photoTagged"]["cursor"].as_str(),
+        Some(newest_cursor(&app.db.conn).await.as_str()),
+        "the tag it already had emitted an event"
     );
 }
 
@@ -236,8 +258,10 @@ async fn a_write_rolled_back_after_its_row_emits_nothing_and_keeps_nothing() {
     let bob_row = 2;
     refuse_events_of(&app.db, bob_row).await;
     let mut socket = Socket::connected(app.address, None).await;
-    socket.subscribe("1", POST_CREATED, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = newest_cursor(&app.db.conn).await;
+    socket
+        .subscribe("1", POST_CREATED, json!({ "after": now }))
+        .await;
 
     let body = app
         .graphql_as(Some(&bob), CREATE_POST, json!({ "title": "Never" }))
@@ -260,8 +284,10 @@ async fn after_a_cursor_the_missed_events_are_replayed_once_then_live_ones_follo
     let app = app_with(quick()).await;
     let (alice, _) = app.register("alice").await;
     let mut socket = Socket::connected(app.address, None).await;
-    socket.subscribe("1", POST_CREATED, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = newest_cursor(&app.db.conn).await;
+    socket
+        .subscribe("1", POST_CREATED, json!({ "after": now }))
+        .await;
     create_post(&app, &alice, "one").await;
     let first = socket.next_payload("1").await;
     let cursor = first["data"]["postCreated"]["cursor"]
@@ -280,9 +306,12 @@ async fn after_a_cursor_the_missed_events_are_replayed_once_then_live_ones_follo
     for title in ["two", "three"] {
         assert_eq!(next_title(&mut socket, "again").await, title);
     }
-    create_post(&app, &alice, "four").await;
-    assert_eq!(next_title(&mut socket, "again").await, "four");
-    assert_quiet(&mut socket, 400).await;
+    // Each once: had the replay and the live feed overlapped, a second
+    // copy would come before the next post.
+    for title in ["four", "five"] {
+        create_post(&app, &alice, title).await;
+        assert_eq!(next_title(&mut socket, "again").await, title);
+    }
 
     // A cursor that is not one is refused on its argument.
     socket
@@ -302,8 +331,10 @@ async fn a_cursor_older_than_the_retention_is_refused() {
     .await;
     let (alice, _) = app.register("alice").await;
     let mut socket = Socket::connected(app.address, None).await;
-    socket.subscribe("1", POST_CREATED, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = newest_cursor(&app.db.conn).await;
+    socket
+        .subscribe("1", POST_CREATED, json!({ "after": now }))
+        .await;
     create_post(&app, &alice, "old").await;
     let cursor = socket.next_payload("1").await["data"]["postCreated"]["cursor"]
         .as_str()
@@ -311,8 +342,18 @@ async fn a_cursor_older_than_the_retention_is_refused() {
         .to_owned();
     create_post(&app, &alice, "also old").await;
     socket.next_payload("1").await;
-    // Both are pruned once the retention has passed.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Both are pruned once the retention has passed: the outbox's head
+    // records it.
+    let old = api::live::decode_cursor(&cursor, "after").unwrap();
+    wait::until("the old events to be pruned", || async {
+        use sea_orm::EntityTrait;
+        entity::events_head::Entity::find_by_id(1)
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .is_some_and(|head| head.pruned_through > old)
+    })
+    .await;
     socket
         .subscribe("late", POST_CREATED, json!({ "after": cursor }))
         .await;
@@ -334,9 +375,29 @@ async fn a_subscriber_that_falls_behind_is_ended_with_a_reason() {
     let author = folio_tests::fixtures::user(&app.db.conn, "carol")
         .await
         .unwrap();
+    let append = async |changes: &[api::live::Change]| {
+        use sea_orm::TransactionTrait;
+        let txn = app.db.conn.begin().await.unwrap();
+        api::live::outbox::append(&txn, changes).await.unwrap();
+        txn.commit().await.unwrap();
+    };
     let mut socket = Socket::connected(app.address, None).await;
-    socket.subscribe("1", POST_CREATED, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = newest_cursor(&app.db.conn).await;
+    socket
+        .subscribe("1", POST_CREATED, json!({ "after": now }))
+        .await;
+    // Only events broadcast live can overflow the buffer (a replay is read
+    // from the outbox as fast as it is taken): the first event heard of
+    // says the subscription has joined the broadcast.
+    let first = folio_tests::fixtures::post(&app.db.conn, &author, "first")
+        .await
+        .unwrap();
+    append(&[api::live::Change::PostCreated {
+        post_id: first.id,
+        author_id: author.id,
+    }])
+    .await;
+    assert_eq!(next_title(&mut socket, "1").await, "first");
     // Ten events in one commit: the follower hands them over at once, faster
     // than any subscriber takes them.
     let mut changes = Vec::new();
@@ -349,12 +410,7 @@ async fn a_subscriber_that_falls_behind_is_ended_with_a_reason() {
             author_id: author.id,
         });
     }
-    {
-        use sea_orm::TransactionTrait;
-        let txn = app.db.conn.begin().await.unwrap();
-        api::live::outbox::append(&txn, &changes).await.unwrap();
-        txn.commit().await.unwrap();
-    }
+    append(&changes).await;
     let mut last = Value::Null;
     loop {
         match socket.next().await {
@@ -510,10 +566,20 @@ async fn past_the_limits_a_subscription_gets_a_coded_error_and_a_socket_is_close
     let (code, reason) = third.close_code().await;
     assert_eq!(code, 1013);
     assert!(reason.starts_with("TOO_MANY_SOCKETS"), "{reason}");
-    // Once one closes, its place is free again.
+    // Once one closes, its place is free again: a new socket is let in as
+    // soon as the server has seen the old one go (until then it is refused
+    // with 1013, and asked again).
     drop(socket);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    Socket::connected(app.address, None).await;
+    wait::until("a socket's place to be free again", || async {
+        let mut socket = Socket::open(app.address, "graphql-transport-ws").await;
+        socket.send(json!({ "type": "connection_init" })).await;
+        match socket.next().await {
+            Received::Message(ack) if ack["type"] == "connection_ack" => true,
+            Received::Closed(1013, _) => false,
+            other => panic!("expected an acknowledgement or 1013, got {other:?}"),
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -559,10 +625,13 @@ async fn the_legacy_graphql_ws_protocol_is_spoken_too() {
         socket.next().await,
         Received::Message(json!({ "type": "ka" }))
     );
+    let now = newest_cursor(&app.db.conn).await;
     socket
-        .send(json!({ "type": "start", "id": "1", "payload": { "query": POST_CREATED } }))
+        .send(json!({ "type": "start", "id": "1", "payload": {
+            "query": POST_CREATED,
+            "variables": { "after": now },
+        } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     create_post(&app, &alice, "Legacy").await;
     loop {
         let Received::Message(message) = socket.next().await else {

@@ -730,6 +730,7 @@ async fn slow_upload(
     let pieces: Vec<Vec<u8>> = body.chunks(quarter).map(<[u8]>::to_vec).collect();
     let stream = futures_util::stream::iter(pieces.into_iter().enumerate()).then(
         move |(i, piece)| async move {
+            // The pauses are the slow link under test, not a wait.
             if i > 0 {
                 tokio::time::sleep(pause).await;
             }

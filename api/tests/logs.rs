@@ -7,11 +7,6 @@
 //! (`CARGO_BIN_EXE_folio`), that package's own integration tests only: here
 //! the test always runs the binary of the code under test.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "a test should stop loudly at the first step that fails"
-)]
-
 use std::process::{Command, Stdio};
 
 /// Runs `folio <args> migrate up` on a fresh SQLite file with stderr piped,

@@ -2,23 +2,17 @@
 //! built `folio` binary on the suite's backend, its peak resident memory
 //! (`VmHWM`) read before and after documents that multiply lists.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "a test should stop loudly at the first step that fails"
-)]
-
-mod support;
-
+use folio_tests::TestDb;
+use folio_tests::instance::Instance;
 use serde_json::json;
-use support::{Instance, Scratch};
 
 /// The most the peak resident memory may grow over the documents below.
 const GROWTH_KIB: u64 = 64 * 1024;
 
 #[tokio::test]
 async fn lists_multiplied_by_repeated_ids_cost_bounded_memory() {
-    let scratch = Scratch::new("memory").await;
-    let folio = Instance::start(&scratch.url, true).await;
+    let db = TestDb::empty().await;
+    let folio = Instance::start(env!("CARGO_BIN_EXE_folio"), &db.url, &[]).await;
     let token = folio.register("ada").await;
     for i in 0..20 {
         folio.create_post(&token, &format!("post {i}")).await;
@@ -64,5 +58,5 @@ async fn lists_multiplied_by_repeated_ids_cost_bounded_memory() {
     );
 
     drop(folio);
-    scratch.drop_database().await;
+    drop(db);
 }

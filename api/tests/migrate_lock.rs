@@ -3,18 +3,10 @@
 //! on (`FOLIO_TEST_DATABASE_URL`; SQLite, one file with one writer, needs no
 //! lock and is not tried).
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "a test should stop loudly at the first step that fails"
-)]
-
-mod support;
-
 use std::process::{Command, Stdio};
 
+use folio_tests::TestDb;
 use migration::MigratorTrait;
-use sea_orm::Database;
-use support::Scratch;
 
 #[tokio::test]
 async fn instances_started_together_migrate_once() {
@@ -23,7 +15,7 @@ async fn instances_started_together_migrate_once() {
     if !on_a_server {
         return;
     }
-    let database = Scratch::new("lock").await;
+    let database = TestDb::empty().await;
 
     let scratch = tempfile::tempdir().unwrap();
     let runs: Vec<_> = (0..4)
@@ -45,13 +37,11 @@ async fn instances_started_together_migrate_once() {
         .map(|run| run.wait_with_output().unwrap())
         .collect();
 
-    let db = Database::connect(&database.url).await.unwrap();
-    let applied = migration::Migrator::get_applied_migrations(&db)
+    let applied = migration::Migrator::get_applied_migrations(&database.conn)
         .await
         .unwrap()
         .len();
-    db.close().await.unwrap();
-    database.drop_database().await;
+    drop(database);
 
     for outcome in &outcomes {
         assert!(

@@ -56,7 +56,7 @@ impl TestApp {
             media,
             shutdown: Some(shutdown),
         };
-        app.wait_until_healthy().await;
+        crate::wait::until_healthy(&app.client, &app.url("")).await;
         app
     }
 
@@ -73,22 +73,6 @@ impl TestApp {
     /// The full URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
-    }
-
-    async fn wait_until_healthy(&self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            if let Ok(response) = self.client.get(self.url("/healthz")).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the test server did not become healthy"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
     }
 
     /// POSTs a GraphQL request and returns the response body.

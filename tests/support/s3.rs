@@ -7,7 +7,6 @@
 //! and the S3 tests say so and pass, so that `cargo test` needs no setup.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The environment variable naming the `moto_server` program.
 pub const MOTO_SERVER: &str = "FOLIO_TEST_MOTO_SERVER";
@@ -43,17 +42,16 @@ impl S3Server {
         };
         let client = reqwest::Client::new();
         let bucket = format!("{}/{}", server.endpoint, S3Server::BUCKET);
-        let deadline = Instant::now() + Duration::from_secs(30);
         // Creating the bucket is also the readiness probe.
-        loop {
-            if let Ok(response) = client.put(&bucket).send().await
-                && response.status().is_success()
-            {
-                return Some(server);
-            }
-            assert!(Instant::now() < deadline, "{program} did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        crate::wait::until(&format!("{program} to make the bucket"), || async {
+            client
+                .put(&bucket)
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success())
+        })
+        .await;
+        Some(server)
     }
 
     /// A `--storage-url` for the bucket, objects under `prefix`.

@@ -1,10 +1,13 @@
 //! [`Socket`]: a raw WebSocket client for the subscription transport, which
-//! speaks the protocol message by message so that tests can also break it.
+//! speaks the protocol message by message so that tests can also break it;
+//! and [`newest_cursor`], what a test subscribes `after` so that it hears of
+//! every write it makes next without waiting for the subscription to start.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -13,8 +16,30 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// How long a test waits for a message it expects.
-pub const PATIENCE: Duration = Duration::from_secs(5);
+/// How long a test waits for a message it expects before it fails.
+pub const PATIENCE: Duration = crate::wait::DEADLINE;
+
+/// The cursor of the newest event in the outbox of `db` (the database a
+/// server runs on): a subscription given it as `after` hears of every event
+/// committed after this call, once, whenever the server gets round to
+/// starting the subscription.
+///
+/// This is what makes a subscribe-then-write test race-free. A `subscribe`
+/// message is handled some time after it is sent, so a subscription that
+/// starts "from now" may start after the test's write and miss its event;
+/// no reply tells the client when it has started. With `after`, the
+/// server's `Hub::events` joins the broadcast and reads the newest id
+/// broadcast so far under one lock, replays from the outbox the events
+/// after the cursor up to that id, then passes on only live events past
+/// the cursor: an event committed after this call arrives by the replay
+/// if it was broadcast before the subscription started, live otherwise,
+/// and never twice.
+pub async fn newest_cursor(db: &impl ConnectionTrait) -> String {
+    let newest = api::live::outbox::newest_id(db)
+        .await
+        .expect("reading the newest event id");
+    api::live::encode_cursor(newest)
+}
 
 /// A WebSocket to `/graphql`.
 pub struct Socket {
@@ -132,6 +157,18 @@ impl Socket {
                 message["payload"].clone()
             }
             other => panic!("expected a `next` for {id}, got {other:?}"),
+        }
+    }
+
+    /// Sends a `ping` and waits for its `pong`. The server handles a
+    /// socket's messages in order, so once the pong is here every message
+    /// sent before the ping has been handled (a `complete` has ended its
+    /// subscription, say). Any other message first is a failure.
+    pub async fn round_trip(&mut self) {
+        self.send(json!({ "type": "ping" })).await;
+        match self.next().await {
+            Received::Message(message) if message["type"] == "pong" => {}
+            other => panic!("expected a `pong`, got {other:?}"),
         }
     }
 
