@@ -326,17 +326,25 @@ async fn strict_app() -> TestApp {
     TestApp::spawn_on(db, config).await
 }
 
-const CREATE_POST: &str = "mutation { createPost(input: { title: \"t\", body: \"b\" }) { title } }";
-
-#[tokio::test]
-async fn a_mutation_over_a_socket_stops_at_the_request_timeout() {
+/// [`strict_app`] with a user signed up, its token, and its row locked by
+/// the test ([`lock_user`]), with the connection that holds the lock.
+async fn strict_app_with_a_locked_user()
+-> (TestApp, String, DatabaseConnection, DatabaseTransaction) {
     let app = strict_app().await;
     let (token, _) = app.register("ada").await;
     let me = app
         .graphql_as(Some(&token), "{ viewer { databaseId } }", json!({}))
         .await;
     let user_id = me["data"]["viewer"]["databaseId"].as_i64().unwrap();
-    let (_db, lock) = lock_user(&app.db.url, user_id).await;
+    let (db, lock) = lock_user(&app.db.url, user_id).await;
+    (app, token, db, lock)
+}
+
+const CREATE_POST: &str = "mutation { createPost(input: { title: \"t\", body: \"b\" }) { title } }";
+
+#[tokio::test]
+async fn a_mutation_over_a_socket_stops_at_the_request_timeout() {
+    let (app, token, _db, lock) = strict_app_with_a_locked_user().await;
 
     let mut stream = connected(app.address, Some(&token)).await;
     let message: Value =
@@ -393,13 +401,7 @@ fn hold_the_room(app: &TestApp, token: &str) -> tokio::task::JoinHandle<(u16, Va
 
 #[tokio::test]
 async fn a_query_over_a_socket_waits_for_room_and_a_refused_document_takes_none() {
-    let app = strict_app().await;
-    let (token, _) = app.register("ada").await;
-    let me = app
-        .graphql_as(Some(&token), "{ viewer { databaseId } }", json!({}))
-        .await;
-    let user_id = me["data"]["viewer"]["databaseId"].as_i64().unwrap();
-    let (db, lock) = lock_user(&app.db.url, user_id).await;
+    let (app, token, db, lock) = strict_app_with_a_locked_user().await;
     let mut holder = hold_the_room(&app, &token);
     if wait_for_a_lock_wait(&db, &mut holder).await.is_none() {
         // SQLite cannot say when the writer waits; what follows needs to know.
