@@ -263,47 +263,6 @@ async fn lock_user(url: &str, user_id: i64) -> (DatabaseConnection, DatabaseTran
     (db, txn)
 }
 
-/// Waits until some statement of this test's database waits for a lock, on
-/// the servers that say so (`None` on SQLite, whose waits cannot be seen
-/// from another connection).
-async fn wait_for_a_lock_wait(
-    db: &DatabaseConnection,
-    waiter: &mut tokio::task::JoinHandle<(u16, Value)>,
-) -> Option<()> {
-    let sql = match db.get_database_backend() {
-        DbBackend::Sqlite => return None,
-        DbBackend::Postgres => {
-            "SELECT COUNT(*) AS n FROM pg_stat_activity \
-             WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        }
-        _ => {
-            // An insert still under way while the row it refers to is locked.
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-             WHERE DB = DATABASE() AND INFO LIKE 'INSERT%'"
-        }
-    };
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let row = db
-            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-            .await
-            .unwrap()
-            .unwrap();
-        if row.try_get::<i64>("", "n").unwrap() > 0 {
-            return Some(());
-        }
-        if waiter.is_finished() {
-            let (status, body) = waiter.await.unwrap();
-            panic!("the request ended without waiting for the lock: {status} {body}");
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no statement started waiting for the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The server for the budget and timeout tests: a one-second request
 /// timeout, no statement timeout (so that a wait for a lock lasts until the
 /// request timeout), room for 100 values in flight, and a complexity limit
@@ -401,16 +360,21 @@ fn hold_the_room(app: &TestApp, token: &str) -> tokio::task::JoinHandle<(u16, Va
 
 #[tokio::test]
 async fn a_query_over_a_socket_waits_for_room_and_a_refused_document_takes_none() {
-    let (app, token, db, lock) = strict_app_with_a_locked_user().await;
+    let (app, token, _db, lock) = strict_app_with_a_locked_user().await;
     let mut holder = hold_the_room(&app, &token);
-    if wait_for_a_lock_wait(&db, &mut holder).await.is_none() {
-        // SQLite cannot say when the writer waits; what follows needs to know.
-        lock.rollback().await.unwrap();
-        let (status, body) = holder.await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        assert!(body.get("errors").is_none(), "{body}");
-        return;
-    }
+    // The upload stores its image before it writes its row, and takes the
+    // room before either: once its objects are there, the room is taken,
+    // and the row waits for the lock.
+    folio_tests::wait::until("the upload's objects are stored", || {
+        let stored = !app.stored_objects().is_empty();
+        async move { stored }
+    })
+    .await;
+    assert!(
+        !holder.is_finished(),
+        "the upload ended: {:?}",
+        (&mut holder).await
+    );
     // The room is taken. A document that validation refuses is answered at
     // once all the same, and so is one that selects no root field.
     let refused = app

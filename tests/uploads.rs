@@ -169,27 +169,10 @@ fn png_header(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
-/// Every file under the server's media directory.
-fn stored_objects(app: &TestApp) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, found);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(app.media.path(), &mut found);
-    found
-}
-
 /// Asserts that a refused or failed upload left no photo row and no object.
 async fn assert_nothing_kept(app: &TestApp) {
     assert_eq!(photo_rows(app).await, 0, "a photo row was kept");
-    assert!(stored_objects(app).is_empty(), "an object was kept");
+    assert!(app.stored_objects().is_empty(), "an object was kept");
 }
 
 async fn photo_rows(app: &TestApp) -> u64 {
@@ -271,7 +254,7 @@ async fn an_uploaded_jpeg_is_served_upright_resized_and_without_gps() {
     let (_, _, large) = fetch(&app, photo["large"].as_str().unwrap()).await;
     let large = image::load_from_memory(&large).unwrap();
     assert_eq!((large.width(), large.height()), (300, 400));
-    assert_eq!(stored_objects(&app).len(), 3);
+    assert_eq!(app.stored_objects().len(), 3);
 }
 
 #[tokio::test]
@@ -315,7 +298,7 @@ async fn a_photo_takes_a_file_or_a_filename_but_not_both() {
     assert_eq!(photo["original"], Value::Null);
     assert_eq!(photo["width"], Value::Null);
     assert_eq!(photo_rows(&app).await, 1);
-    assert!(stored_objects(&app).is_empty());
+    assert!(app.stored_objects().is_empty());
 }
 
 #[tokio::test]
@@ -396,9 +379,9 @@ async fn a_failing_transaction_leaves_no_object() {
     assert_eq!(code(&body), "INTERNAL_SERVER_ERROR", "{body:#}");
     assert_eq!(photo_rows(&app).await, 0);
     assert!(
-        stored_objects(&app).is_empty(),
+        app.stored_objects().is_empty(),
         "{:?}",
-        stored_objects(&app)
+        app.stored_objects()
     );
 }
 
@@ -415,18 +398,18 @@ async fn deleting_a_photo_removes_its_objects_unless_another_photo_shares_them()
         first["sha256"], second["sha256"],
         "the same image, stored once"
     );
-    assert_eq!(stored_objects(&app).len(), 3);
+    assert_eq!(app.stored_objects().len(), 3);
     let delete = "mutation($id: ID!) { deletePhoto(id: $id) { deletedId } }";
     let body = app
         .graphql_as(Some(&token), delete, json!({ "id": first["id"] }))
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
-    assert_eq!(stored_objects(&app).len(), 3, "still used by the second");
+    assert_eq!(app.stored_objects().len(), 3, "still used by the second");
     let (status, _, _) = fetch(&app, second["thumbnail"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     app.graphql_as(Some(&token), delete, json!({ "id": second["id"] }))
         .await;
-    assert!(stored_objects(&app).is_empty());
+    assert!(app.stored_objects().is_empty());
     let (status, _, body) = fetch(&app, second["thumbnail"].as_str().unwrap()).await;
     assert_eq!(status, 404);
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -445,7 +428,7 @@ async fn deleting_the_viewer_removes_the_objects_of_their_photos() {
         &[],
     )
     .await;
-    assert_eq!(stored_objects(&app).len(), 3);
+    assert_eq!(app.stored_objects().len(), 3);
     let body = app
         .graphql_as(
             Some(&token),
@@ -454,7 +437,7 @@ async fn deleting_the_viewer_removes_the_objects_of_their_photos() {
         )
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
-    assert!(stored_objects(&app).is_empty());
+    assert!(app.stored_objects().is_empty());
 }
 
 #[tokio::test]
@@ -497,7 +480,7 @@ async fn replacing_a_photos_file_serves_the_new_image_and_drops_the_old() {
     assert_eq!(headers["content-type"], "image/png");
     let (status, _, _) = fetch(&app, created["original"].as_str().unwrap()).await;
     assert_eq!(status, 404, "the old image is gone");
-    assert_eq!(stored_objects(&app).len(), 3);
+    assert_eq!(app.stored_objects().len(), 3);
 }
 
 /// A `width`×`height` grey PNG.
@@ -553,7 +536,7 @@ async fn media_gc_finds_a_planted_orphan_and_keeps_what_photos_use() {
         .await
         .unwrap();
     assert!(!orphan.exists());
-    assert_eq!(stored_objects(&app).len(), 3, "the photo's objects stay");
+    assert_eq!(app.stored_objects().len(), 3, "the photo's objects stay");
     // Young objects may belong to an upload in flight: left alone by default.
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"an upload in flight").unwrap();

@@ -128,6 +128,23 @@ impl TestApp {
         (data, self.db.statement_count())
     }
 
+    /// The files in the server's image store (its local directory).
+    pub fn stored_objects(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("reading the media directory") {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(self.media.path(), &mut found);
+        found
+    }
+
     /// Runs a query that must fail and returns its first error.
     pub async fn error(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
