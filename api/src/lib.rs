@@ -20,6 +20,7 @@ pub mod mutation;
 pub mod node;
 pub mod operation;
 pub mod paging;
+pub mod photos;
 pub mod query;
 pub mod schema;
 pub mod seed;

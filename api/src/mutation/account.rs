@@ -157,24 +157,12 @@ impl AccountMutation {
     /// Deletes the signed-in user's account with its profile, posts, photos and comments.
     async fn delete_viewer(&self, ctx: &Context<'_>) -> ApiResult<DeletePayload> {
         let viewer = viewer_id(ctx).await?;
-        // Read before the cascade removes the rows that name them.
-        let images = write::images_of_owner(db(ctx)?, viewer).await.gql()?;
-        if !write::delete::<user::Entity>(db(ctx)?, viewer)
-            .await
-            .gql()?
-        {
+        if !super::photos(ctx)?.delete_owner(viewer).await.gql()? {
             return Err(ApiError::Unauthenticated(
                 "the signed-in user no longer exists".into(),
             ))
             .gql();
         }
-        let images = images
-            .into_iter()
-            .filter_map(|(hash, content_type)| {
-                Some((hash, crate::media::Kind::from_content_type(&content_type)?))
-            })
-            .collect();
-        super::media(ctx)?.release(db(ctx)?, images).await;
         Ok(DeletePayload {
             deleted_id: encode_id(NodeType::User, viewer),
         })

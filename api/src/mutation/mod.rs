@@ -43,6 +43,14 @@ fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     Ok(&loaders(ctx)?.relations.loader().db)
 }
 
+/// The photos write service over the request's database and media store.
+fn photos<'a>(ctx: &Context<'a>) -> ApiResult<crate::photos::Photos<'a>> {
+    Ok(crate::photos::Photos {
+        db: db(ctx)?,
+        media: media(ctx)?,
+    })
+}
+
 /// The image store the schema was built with.
 fn media<'a>(ctx: &Context<'a>) -> ApiResult<&'a std::sync::Arc<crate::media::Media>> {
     ctx.data::<std::sync::Arc<crate::media::Media>>()

@@ -4,10 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::{limits, photo};
 use sea_orm::Set;
 
-use super::{DeletePayload, db, delete, media, owned, some_change, viewer_id};
+use super::{DeletePayload, db, owned, photos, some_change, viewer_id};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::media::{Kind, Stored};
-use crate::node::NodeType;
+use crate::node::{NodeType, encode_id};
+use crate::photos::Image;
 use crate::types::Photo;
 use crate::types::upload::Upload;
 use crate::{validate, write};
@@ -76,30 +76,21 @@ impl PhotoMutation {
             }
         };
         let viewer = viewer_id(ctx).await?;
-        let mut row = photo::ActiveModel {
+        let row = photo::ActiveModel {
             owner_id: Set(viewer),
             filename: Set(filename),
             caption: Set(caption.flatten()),
             ..Default::default()
         };
-        let Some(file) = file else {
-            return Ok(Photo(
-                write::create_photo(db(ctx)?, row, &tags).await.gql()?,
-            ));
+        let image = match file {
+            Some(file) => Some(Image {
+                field: "input.file",
+                bytes: read_upload(file).await.gql()?,
+            }),
+            None => None,
         };
-        let media = media(ctx)?;
-        let stored = media
-            .ingest("input.file", read_upload(file).await.gql()?)
-            .await
-            .gql()?;
-        set_image(&mut row, &stored);
-        let created = write::create_photo(db(ctx)?, row, &tags).await;
-        if created.is_err() {
-            media
-                .release(db(ctx)?, vec![(stored.sha256.clone(), stored.kind)])
-                .await;
-        }
-        Ok(Photo(created.gql()?))
+        let created = photos(ctx)?.create(row, &tags, image).await.gql()?;
+        Ok(Photo(created))
     }
 
     /// Replaces the image of a photo of the signed-in user's with a new
@@ -114,24 +105,15 @@ impl PhotoMutation {
         let file = file.file(ctx, "file").gql()?;
         let filename = uploaded_name("file", &file.filename).gql()?;
         let found = owned::<photo::Entity>(ctx, &id, NodeType::Photo, "id", |p| p.owner_id).await?;
-        let old = image_of(&found);
-        let media = media(ctx)?;
-        let stored = media
-            .ingest("file", read_upload(file).await.gql()?)
+        let image = Image {
+            field: "file",
+            bytes: read_upload(file).await.gql()?,
+        };
+        let updated = photos(ctx)?
+            .replace_file(found, filename, image)
             .await
             .gql()?;
-        let mut changed: photo::ActiveModel = found.into();
-        changed.filename = Set(filename);
-        set_image(&mut changed, &stored);
-        let updated = write::update(db(ctx)?, changed).await;
-        // Whichever image no row names any more now: the old one after the
-        // change, the new one when the change failed.
-        let released = match &updated {
-            Ok(_) => old.into_iter().collect(),
-            Err(_) => vec![(stored.sha256.clone(), stored.kind)],
-        };
-        media.release(db(ctx)?, released).await;
-        Ok(Photo(updated.gql()?))
+        Ok(Photo(updated))
     }
 
     /// Changes a photo of the signed-in user's.
@@ -167,11 +149,10 @@ impl PhotoMutation {
         #[graphql(desc = "The photo's global id.")] id: ID,
     ) -> ApiResult<DeletePayload> {
         let found = owned::<photo::Entity>(ctx, &id, NodeType::Photo, "id", |p| p.owner_id).await?;
-        let deleted = delete::<photo::Entity>(ctx, found.id, NodeType::Photo).await?;
-        media(ctx)?
-            .release(db(ctx)?, image_of(&found).into_iter().collect())
-            .await;
-        Ok(deleted)
+        photos(ctx)?.delete(&found).await.gql()?;
+        Ok(DeletePayload {
+            deleted_id: encode_id(NodeType::Photo, found.id),
+        })
     }
 
     /// Files a photo of the signed-in user's under these tags, creating
@@ -205,25 +186,6 @@ impl PhotoMutation {
         write::untag_photo(db(ctx)?, found.id, &tags).await.gql()?;
         Ok(Photo(found))
     }
-}
-
-/// The image (hash and kind) a photo row names, if it has one.
-fn image_of(row: &photo::Model) -> Option<(String, Kind)> {
-    let kind = row
-        .content_type
-        .as_deref()
-        .and_then(Kind::from_content_type)?;
-    Some((row.sha256.clone()?, kind))
-}
-
-/// Sets the image columns of `row` to what an upload stored.
-fn set_image(row: &mut photo::ActiveModel, stored: &Stored) {
-    // Limited by --max-image-pixels and --max-upload-bytes long before i32 and i64 overflow.
-    row.width = Set(i32::try_from(stored.width).ok());
-    row.height = Set(i32::try_from(stored.height).ok());
-    row.byte_size = Set(i64::try_from(stored.byte_size).ok());
-    row.content_type = Set(Some(stored.kind.content_type().to_owned()));
-    row.sha256 = Set(Some(stored.sha256.clone()));
 }
 
 /// The name of an uploaded file, as the photo's `filename`: its last path
