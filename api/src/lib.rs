@@ -35,8 +35,10 @@ pub mod write;
 /// with the modules above it, which it must never name (outside comments
 /// and its own tests): the HTTP front uses the executor, the executor the
 /// schema, the schema the root objects and `types/`, and below them the
-/// document toolkit, the event bus (`live/`), storage (`media/`) and the
-/// loaders know none of those above them.
+/// document toolkit, the event bus (`live/`), storage (`media/`), the
+/// write layer and the loaders know none of those above them; the photos
+/// write service joins storage and the write layer, which know nothing of
+/// each other.
 #[cfg(test)]
 mod layers {
     const ABOVE: &[(&str, &[&str])] = &[
@@ -98,7 +100,25 @@ mod layers {
                 "types",
                 "write",
                 "live",
+                "photos",
             ],
+        ),
+        (
+            "write",
+            &[
+                "http",
+                "operation",
+                "schema",
+                "mutation",
+                "query",
+                "types",
+                "media",
+                "photos",
+            ],
+        ),
+        (
+            "photos",
+            &["http", "operation", "schema", "mutation", "query", "types"],
         ),
         (
             "loader",
