@@ -1,15 +1,13 @@
 //! `Comment`: what a user writes under a post.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{comment, post, user};
 
 use super::columns::One;
-use super::order::order_by;
-use super::{FilterInput, Post, User, load_required};
-use crate::error::{ApiResult, IntoGraphql};
-use crate::filter::CommentFilter;
-use crate::node::{NodeType, decode_id_of, encode_id};
+use super::{Post, User, load_required};
+use crate::error::ApiResult;
+use crate::node::{NodeType, encode_id};
 
 /// A comment on a post.
 #[derive(Clone, Debug)]
@@ -20,50 +18,6 @@ impl From<comment::Model> for Comment {
         Comment(model)
     }
 }
-
-/// Which comments to list.
-#[derive(InputObject, Debug, Clone, Default)]
-#[graphql(name = "CommentFilter")]
-pub struct CommentFilterInput {
-    /// Only comments by this user (a `User` id).
-    pub author_id: Option<ID>,
-    /// Only comments written strictly before this time.
-    pub created_before: Option<DateTime<Utc>>,
-    /// Only comments written strictly after this time.
-    pub created_after: Option<DateTime<Utc>>,
-}
-
-impl FilterInput for CommentFilterInput {
-    type Filter = CommentFilter;
-
-    fn resolve(input: Option<CommentFilterInput>) -> ApiResult<CommentFilter> {
-        let input = input.unwrap_or_default();
-        let author_id = input
-            .author_id
-            .map(|id| decode_id_of(&id, NodeType::User, "filter.authorId"))
-            .transpose()
-            .gql()?;
-        Ok(CommentFilter {
-            author_id,
-            created_before: input.created_before,
-            created_after: input.created_after,
-        })
-    }
-}
-
-order_by!(
-    /// The fields comments can be ordered by.
-    CommentOrderField,
-    /// How to order comments (default: oldest first, as a thread reads).
-    CommentOrder,
-    comment, default CreatedAt Asc,
-    {
-        /// When the comment was written.
-        CreatedAt => CreatedAt, "created_at",
-        /// When the comment was last changed.
-        UpdatedAt => UpdatedAt, "updated_at",
-    }
-);
 
 /// A comment on a post.
 #[Object]

@@ -7,6 +7,7 @@ pub(crate) mod ahead;
 pub mod columns;
 pub mod comment;
 pub mod connection;
+pub mod inputs;
 pub mod order;
 pub mod photo;
 pub mod post;

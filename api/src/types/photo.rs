@@ -1,19 +1,16 @@
 //! `Photo`: a published photo, its owner and its tags.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{limits, photo, tag, user};
 
 use super::columns::{List, One};
-use super::order::order_by;
-use super::tag::TagOrderField;
-use super::{FilterInput, Tag, User, load_list, load_required};
+use super::inputs::tag::TagOrderField;
+use super::{Tag, User, load_list, load_required};
 use crate::error::{ApiResult, IntoGraphql};
-use crate::filter::PhotoFilter;
 use crate::media::{Kind, Media, Size};
-use crate::node::{NodeType, decode_id_of, encode_id};
+use crate::node::{NodeType, encode_id};
 use crate::paging::Sort;
-use crate::validate;
 
 /// A published photo.
 #[derive(Clone, Debug)]
@@ -24,70 +21,6 @@ impl From<photo::Model> for Photo {
         Photo(model)
     }
 }
-
-/// Which photos to list.
-#[derive(InputObject, Debug, Clone, Default)]
-#[graphql(name = "PhotoFilter")]
-pub struct PhotoFilterInput {
-    /// Only photos published by this user (a `User` id).
-    pub owner_id: Option<ID>,
-    /// Only photos tagged with at least one of these tag names.
-    pub tagged_any: Option<Vec<String>>,
-    /// Only photos tagged with every one of these tag names.
-    pub tagged_all: Option<Vec<String>>,
-    /// Only photos published strictly before this time.
-    pub created_before: Option<DateTime<Utc>>,
-    /// Only photos published strictly after this time.
-    pub created_after: Option<DateTime<Utc>>,
-}
-
-impl FilterInput for PhotoFilterInput {
-    type Filter = PhotoFilter;
-
-    fn resolve(input: Option<PhotoFilterInput>) -> ApiResult<PhotoFilter> {
-        let Some(input) = input else {
-            return Ok(PhotoFilter::default());
-        };
-        let owner_id = input
-            .owner_id
-            .map(|id| decode_id_of(&id, NodeType::User, "filter.ownerId"))
-            .transpose()
-            .gql()?;
-        Ok(PhotoFilter {
-            owner_id,
-            tagged_any: input
-                .tagged_any
-                .as_deref()
-                .map(|names| validate::filter_names("filter.taggedAny", names, limits::TAG_NAME))
-                .transpose()
-                .gql()?,
-            tagged_all: input
-                .tagged_all
-                .as_deref()
-                .map(|names| validate::filter_names("filter.taggedAll", names, limits::TAG_NAME))
-                .transpose()
-                .gql()?,
-            created_before: input.created_before,
-            created_after: input.created_after,
-        })
-    }
-}
-
-order_by!(
-    /// The fields photos can be ordered by.
-    PhotoOrderField,
-    /// How to order photos (default: newest first).
-    PhotoOrder,
-    photo, default CreatedAt Desc,
-    {
-        /// When the photo was published.
-        CreatedAt => CreatedAt, "created_at",
-        /// When the photo was last changed.
-        UpdatedAt => UpdatedAt, "updated_at",
-        /// The file name, alphabetically.
-        Filename => Filename, "filename",
-    }
-);
 
 /// The sizes a photo's image is served in.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

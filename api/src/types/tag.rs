@@ -1,14 +1,12 @@
 //! `Tag`: a label, and the photos filed under it.
 
-use async_graphql::{Context, ID, InputObject};
+use async_graphql::{Context, ID};
 use chrono::{DateTime, Utc};
 use entity::{photo, tag};
 
-use super::order::order_by;
-use super::photo::{PhotoFilterInput, PhotoOrder};
-use super::{FilterInput, Photo, load_count, object_with_connections};
-use crate::error::{ApiResult, IntoGraphql};
-use crate::filter::TagFilter;
+use super::inputs::photo::{PhotoFilterInput, PhotoOrder};
+use super::{Photo, load_count, object_with_connections};
+use crate::error::ApiResult;
 use crate::node::{NodeType, encode_id};
 
 /// A tag: a normalized label shared by every photo tagged with it.
@@ -20,50 +18,6 @@ impl From<tag::Model> for Tag {
         Tag(model)
     }
 }
-
-/// Which tags to list.
-#[derive(InputObject, Debug, Clone, Default)]
-#[graphql(name = "TagFilter")]
-pub struct TagFilterInput {
-    /// Only tags whose name starts with this (compared after trimming and lowercasing).
-    pub name_prefix: Option<String>,
-}
-
-impl FilterInput for TagFilterInput {
-    type Filter = TagFilter;
-
-    fn resolve(input: Option<TagFilterInput>) -> ApiResult<TagFilter> {
-        let input = input.unwrap_or_default();
-        Ok(TagFilter {
-            name_prefix: input
-                .name_prefix
-                .as_deref()
-                .map(|prefix| {
-                    crate::validate::filter_text(
-                        "filter.namePrefix",
-                        prefix,
-                        entity::limits::TAG_NAME,
-                    )
-                })
-                .transpose()
-                .gql()?,
-        })
-    }
-}
-
-order_by!(
-    /// The fields tags can be ordered by.
-    TagOrderField,
-    /// How to order tags (default: by name).
-    TagOrder,
-    tag, default Name Asc,
-    {
-        /// The name, alphabetically.
-        Name => Name, "name",
-        /// When the tag was first used.
-        CreatedAt => CreatedAt, "created_at",
-    }
-);
 
 object_with_connections! {
     /// A tag: a normalized label shared by every photo tagged with it.

@@ -1,19 +1,15 @@
 //! `User`: a registered user, with their profile, posts and photos.
 
-use async_graphql::{Context, ID, InputObject};
+use async_graphql::{Context, ID};
 use chrono::{DateTime, Utc};
 use entity::{comment, photo, post, profile, user};
 
 use super::columns::One;
-use super::comment::{CommentFilterInput, CommentOrder};
-use super::order::order_by;
-use super::photo::{PhotoFilterInput, PhotoOrder};
-use super::post::{PostFilterInput, PostOrder};
-use super::{
-    Comment, FilterInput, Photo, Post, Profile, load_count, load_one, object_with_connections,
-};
-use crate::error::{ApiResult, IntoGraphql};
-use crate::filter::UserFilter;
+use super::inputs::comment::{CommentFilterInput, CommentOrder};
+use super::inputs::photo::{PhotoFilterInput, PhotoOrder};
+use super::inputs::post::{PostFilterInput, PostOrder};
+use super::{Comment, Photo, Post, Profile, load_count, load_one, object_with_connections};
+use crate::error::ApiResult;
 use crate::node::{NodeType, encode_id};
 use crate::viewer::Viewer;
 
@@ -35,50 +31,6 @@ impl From<user::Model> for User {
         }
     }
 }
-
-/// Which users to list.
-#[derive(InputObject, Debug, Clone, Default)]
-#[graphql(name = "UserFilter")]
-pub struct UserFilterInput {
-    /// Only users whose username starts with this.
-    pub username_prefix: Option<String>,
-}
-
-impl FilterInput for UserFilterInput {
-    type Filter = UserFilter;
-
-    fn resolve(input: Option<UserFilterInput>) -> ApiResult<UserFilter> {
-        let input = input.unwrap_or_default();
-        Ok(UserFilter {
-            username_prefix: input
-                .username_prefix
-                .as_deref()
-                .map(|prefix| {
-                    crate::validate::filter_text(
-                        "filter.usernamePrefix",
-                        prefix,
-                        entity::limits::USERNAME,
-                    )
-                })
-                .transpose()
-                .gql()?,
-        })
-    }
-}
-
-order_by!(
-    /// The fields users can be ordered by.
-    UserOrderField,
-    /// How to order users (default: oldest account first).
-    UserOrder,
-    user, default CreatedAt Asc,
-    {
-        /// When the user registered.
-        CreatedAt => CreatedAt, "created_at",
-        /// The username, alphabetically.
-        Username => Username, "username",
-    }
-);
 
 object_with_connections! {
     /// A registered user of Folio.
