@@ -17,8 +17,9 @@ pub mod loader;
 pub mod logging;
 pub mod media;
 pub mod mutation;
-pub mod node;
 pub mod operation;
+/// Global object ids, which live with the node types in `types/`.
+pub use types::node;
 pub mod paging;
 pub mod photos;
 pub mod query;

@@ -6,11 +6,11 @@ use entity::{photo, post, tag, user};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::loader::ByUnique;
-use crate::node::{NodeType, decode_id, decode_id_of};
 use crate::types::inputs::photo::{PhotoFilterInput, PhotoOrder};
 use crate::types::inputs::post::{PostFilterInput, PostOrder};
 use crate::types::inputs::tag::{TagFilterInput, TagOrder};
 use crate::types::inputs::user::{UserFilterInput, UserOrder};
+use crate::types::node::{NodeType, decode_id, decode_id_of};
 use crate::types::{
     Node, Photo, Post, Tag, User, by_id, load_node, loaders, object_with_connections,
 };

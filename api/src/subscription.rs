@@ -15,7 +15,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::live::{Ended, Event, Hub, Subject, decode_cursor};
-use crate::node::{NodeType, decode_id_of};
+use crate::types::node::{NodeType, decode_id_of};
 use crate::types::{Photo, Post, Tag};
 use crate::validate;
 

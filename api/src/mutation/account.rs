@@ -7,7 +7,7 @@ use sea_orm::Set;
 use super::{DeletePayload, db, some_change, viewer_id};
 use crate::auth::{self, Tokens};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::node::{NodeType, encode_id};
+use crate::types::node::{NodeType, encode_id};
 use crate::types::{Profile, User};
 use crate::{validate, write};
 

@@ -7,8 +7,8 @@ use sea_orm::Set;
 
 use super::{DeletePayload, db, delete, existing, owned, viewer_id};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::node::NodeType;
 use crate::types::Comment;
+use crate::types::node::NodeType;
 use crate::{validate, write};
 
 /// Writing, changing and deleting comments.

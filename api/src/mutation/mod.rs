@@ -16,8 +16,8 @@ use async_graphql::{Context, ID, MergedObject, SimpleObject};
 use sea_orm::{DatabaseConnection, EntityTrait, FromQueryResult};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::node::{NodeType, decode_id_of, encode_id};
 use crate::types::loaders;
+use crate::types::node::{NodeType, decode_id_of, encode_id};
 use crate::viewer::Viewer;
 
 pub use account::{AuthPayload, LoginInput, ProfileInput, RegisterInput};

@@ -6,9 +6,9 @@ use sea_orm::Set;
 
 use super::{DeletePayload, db, owned, photos, some_change, viewer_id};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::node::{NodeType, encode_id};
 use crate::photos::Image;
 use crate::types::Photo;
+use crate::types::node::{NodeType, encode_id};
 use crate::types::upload::Upload;
 use crate::{validate, write};
 

@@ -6,8 +6,8 @@ use sea_orm::Set;
 
 use super::{DeletePayload, db, delete, owned, some_change, viewer_id};
 use crate::error::{ApiResult, IntoGraphql};
-use crate::node::NodeType;
 use crate::types::Post;
+use crate::types::node::NodeType;
 use crate::{validate, write};
 
 /// A new post.

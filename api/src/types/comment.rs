@@ -7,7 +7,7 @@ use entity::{comment, post, user};
 use super::columns::One;
 use super::{Post, User, load_required};
 use crate::error::ApiResult;
-use crate::node::{NodeType, encode_id};
+use crate::types::node::{NodeType, encode_id};
 
 /// A comment on a post.
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ pub mod columns;
 pub mod comment;
 pub mod connection;
 pub mod inputs;
+pub mod node;
 pub mod order;
 pub mod photo;
 pub mod post;

@@ -9,8 +9,8 @@ use super::inputs::tag::TagOrderField;
 use super::{Tag, User, load_list, load_required};
 use crate::error::{ApiResult, IntoGraphql};
 use crate::media::{Kind, Media, Size};
-use crate::node::{NodeType, encode_id};
 use crate::paging::Sort;
+use crate::types::node::{NodeType, encode_id};
 
 /// A published photo.
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use super::columns::One;
 use super::inputs::comment::{CommentFilterInput, CommentOrder};
 use super::{Comment, User, load_count, load_required, object_with_connections};
 use crate::error::ApiResult;
-use crate::node::{NodeType, encode_id};
+use crate::types::node::{NodeType, encode_id};
 
 /// A blog post.
 #[derive(Clone, Debug)]

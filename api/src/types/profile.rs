@@ -7,7 +7,7 @@ use entity::{profile, user};
 use super::columns::One;
 use super::{User, load_required};
 use crate::error::ApiResult;
-use crate::node::{NodeType, encode_id};
+use crate::types::node::{NodeType, encode_id};
 
 /// A user's public profile.
 #[derive(Clone, Debug)]

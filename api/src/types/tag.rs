@@ -7,7 +7,7 @@ use entity::{photo, tag};
 use super::inputs::photo::{PhotoFilterInput, PhotoOrder};
 use super::{Photo, load_count, object_with_connections};
 use crate::error::ApiResult;
-use crate::node::{NodeType, encode_id};
+use crate::types::node::{NodeType, encode_id};
 
 /// A tag: a normalized label shared by every photo tagged with it.
 #[derive(Clone, Debug)]

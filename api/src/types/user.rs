@@ -10,7 +10,7 @@ use super::inputs::photo::{PhotoFilterInput, PhotoOrder};
 use super::inputs::post::{PostFilterInput, PostOrder};
 use super::{Comment, Photo, Post, Profile, load_count, load_one, object_with_connections};
 use crate::error::ApiResult;
-use crate::node::{NodeType, encode_id};
+use crate::types::node::{NodeType, encode_id};
 use crate::viewer::Viewer;
 
 /// A registered user of Folio.

@@ -7,8 +7,8 @@ use entity::comment;
 
 use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::CommentFilter;
-use crate::node::{NodeType, decode_id_of};
 use crate::types::FilterInput;
+use crate::types::node::{NodeType, decode_id_of};
 use crate::types::order::order_by;
 
 /// Which comments to list.

@@ -7,8 +7,8 @@ use entity::{limits, photo};
 
 use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::PhotoFilter;
-use crate::node::{NodeType, decode_id_of};
 use crate::types::FilterInput;
+use crate::types::node::{NodeType, decode_id_of};
 use crate::types::order::order_by;
 use crate::validate;
 

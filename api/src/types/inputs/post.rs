@@ -7,8 +7,8 @@ use entity::post;
 
 use crate::error::{ApiResult, IntoGraphql};
 use crate::filter::PostFilter;
-use crate::node::{NodeType, decode_id_of};
 use crate::types::FilterInput;
+use crate::types::node::{NodeType, decode_id_of};
 use crate::types::order::order_by;
 
 /// Which posts to list.

@@ -3,7 +3,7 @@
 //! A global id is the base64url (unpadded) of `Type:databaseId`, for example
 //! `User:42`. Clients treat it as opaque; the server decodes it to find the
 //! type and the row. This module only encodes and decodes: the node types
-//! are listed with the GraphQL types (`types/mod.rs`), and fetching the
+//! are listed beside it (`types/mod.rs`), and fetching the
 //! object behind an id is the loaders' job.
 
 use async_graphql::ID;
@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::ApiError;
 
-pub use crate::types::NodeType;
+pub use super::NodeType;
 
 /// The global id of the row `id` of type `node_type`.
 pub fn encode_id(node_type: NodeType, id: i32) -> ID {
