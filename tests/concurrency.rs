@@ -81,9 +81,7 @@ async fn requests_larger_than_the_room_in_flight_each_run_alone_and_finish() {
         ..api::config::ServerConfig::default()
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
-    api::seed::seed(&app.db.conn, &folio_tests::data::small(5), &mut |_| {})
-        .await
-        .expect("seeding");
+    app.db.seed(&folio_tests::data::small(5)).await;
     let app = Arc::new(app);
     // About 1,750 values each: more than the whole room.
     let query = "{ users(first: 50) { nodes { username profile { bio } posts(first: 10) { nodes { title } } } } }";

@@ -63,9 +63,7 @@ impl TestApp {
     /// The server on a database seeded with `options`, the counter reset.
     pub async fn seeded(options: &api::seed::SeedOptions) -> TestApp {
         let app = TestApp::spawn().await;
-        api::seed::seed(&app.db.conn, options, &mut |_| {})
-            .await
-            .expect("seeding the test database");
+        app.db.seed(options).await;
         app.db.reset_statement_count();
         app
     }

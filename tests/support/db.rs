@@ -145,6 +145,26 @@ impl TestDb {
         }
     }
 
+    /// Seeds this database with `options` over a pool of its own that sets
+    /// no statement timeout, as `folio seed` does: seeding holds a
+    /// connection far longer than a request's statement may run (on SQLite
+    /// the timeout counts from when the connection is handed out).
+    pub async fn seed(&self, options: &api::seed::SeedOptions) {
+        let config = DatabaseConfig {
+            database_url: self.url.clone(),
+            statement_timeout_ms: 0,
+            pool_size: Some(1),
+            ..DatabaseConfig::default()
+        };
+        let db = api::db::connect(&config)
+            .await
+            .expect("connecting to seed the test database");
+        api::seed::seed(&db, options, &mut |_| {})
+            .await
+            .expect("seeding the test database");
+        db.close().await.expect("closing the seeding pool");
+    }
+
     /// Which backend this test runs on.
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
