@@ -17,6 +17,14 @@
 use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 
+/// The seconds a client is told to wait before it tries again after
+/// `SERVICE_UNAVAILABLE` (`extensions.retryAfter`, and `Retry-After` over
+/// HTTP). Short: a restarting database is back within seconds, and the
+/// client has already waited the acquire timeout for this answer; a longer
+/// outage costs a client one cheap refusal every few seconds, each answered
+/// within the acquire timeout.
+pub const SERVICE_UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// What a resolver returns.
 pub type ApiResult<T> = Result<T, async_graphql::Error>;
 
@@ -75,11 +83,13 @@ pub enum ApiError {
         /// How long until the next attempt is let through, in whole seconds.
         retry_after_secs: u64,
     },
-    /// `SERVICE_UNAVAILABLE`: the database cannot be reached (it is down,
-    /// restarting, or refuses connections), and no connection came within
-    /// the acquire timeout (`--acquire-timeout-secs`), or the one in use broke.
-    /// Nothing was written. Trying again later should succeed; the detail is
-    /// logged.
+    /// `SERVICE_UNAVAILABLE`, with `extensions.retryAfter`
+    /// ([`SERVICE_UNAVAILABLE_RETRY_AFTER_SECS`]; over HTTP the response is
+    /// a 503 with that `Retry-After`): the database cannot be reached (it is
+    /// down, restarting, or refuses connections), and no connection came
+    /// within the acquire timeout (`--acquire-timeout-secs`), or the one in
+    /// use broke. Nothing was written. Trying again later should succeed; the
+    /// detail is logged.
     #[error("the service is temporarily unavailable; try again shortly")]
     ServiceUnavailable,
     /// `SUBSCRIBER_TOO_SLOW`, with `extensions.buffer`: a subscriber fell
@@ -287,6 +297,9 @@ impl ErrorExtensions for ApiError {
                 | ApiError::Conflict { field } => ext.set("field", field.as_str()),
                 ApiError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs);
+                }
+                ApiError::ServiceUnavailable => {
+                    ext.set("retryAfter", SERVICE_UNAVAILABLE_RETRY_AFTER_SECS);
                 }
                 ApiError::SubscriberTooSlow { buffer } => ext.set("buffer", *buffer),
                 _ => {}
