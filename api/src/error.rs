@@ -285,7 +285,7 @@ impl ErrorExtensions for ApiError {
         let message = match self {
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error while resolving a request");
-                "Internal server error".to_owned()
+                INTERNAL_MESSAGE.to_owned()
             }
             other => other.to_string(),
         };
@@ -313,6 +313,35 @@ impl ErrorExtensions for ApiError {
 /// `into_server_error` would give it line 0, column 0, which is none).
 pub fn request_error(err: &ApiError) -> async_graphql::ServerError {
     let extended = err.extend();
+    let mut error = async_graphql::ServerError::new(extended.message, None);
+    error.extensions = extended.extensions;
+    error
+}
+
+/// The message a client gets for `INTERNAL_SERVER_ERROR`, whatever failed.
+pub const INTERNAL_MESSAGE: &str = "Internal server error";
+
+/// The text a panic was raised with (`panic!`'s message, an `expect`'s,
+/// an index out of bounds...), for the log only.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(the panic carries no message)")
+}
+
+/// The error of an operation that panicked while it ran, once caught:
+/// `INTERNAL_SERVER_ERROR` with the generic message, as an error of the
+/// whole request (what had resolved before the panic is lost with it).
+/// The panic's message is logged, never sent.
+pub fn panicked(payload: &(dyn std::any::Any + Send)) -> async_graphql::ServerError {
+    tracing::error!(
+        panic = panic_message(payload),
+        "an operation panicked; it was answered INTERNAL_SERVER_ERROR"
+    );
+    let extended = async_graphql::Error::new(INTERNAL_MESSAGE)
+        .extend_with(|_, ext| ext.set("code", "INTERNAL_SERVER_ERROR"));
     let mut error = async_graphql::ServerError::new(extended.message, None);
     error.extensions = extended.extensions;
     error

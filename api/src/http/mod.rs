@@ -6,7 +6,9 @@
 //! own assets, `/media/*` the images, `/healthz` says the process is up and
 //! `/readyz` that the database answers and its schema is current. Every
 //! response carries an `x-request-id`, and every log line of the request
-//! names it.
+//! names it. A panic outside GraphQL execution (in a handler or a
+//! middleware) is answered 500 `INTERNAL_SERVER_ERROR`; one inside it, by
+//! [`crate::operation::Executor`].
 //!
 //! Each transport only turns bytes into an `async_graphql::Request` and a
 //! caller, and the outcome back into bytes: every operation, whatever
@@ -41,6 +43,7 @@ use headers::HeaderMapExt;
 use headers::authorization::{Authorization, Bearer};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -112,6 +115,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         ))
         .layer(cors)
         .layer(axum::middleware::map_response(middleware::coded_refusal))
+        .layer(CatchPanicLayer::custom(middleware::panicked))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -1,7 +1,8 @@
 //! Content negotiation: which media type a client gets its GraphQL response
 //! in, and the response itself as the GraphQL-over-HTTP spec writes it
-//! (status, body, `Retry-After`), with the one status Folio adds to the
-//! spec's: 503 while the database cannot be reached.
+//! (status, body, `Retry-After`), with the two statuses Folio adds to the
+//! spec's: 503 while the database cannot be reached, 500 for an operation
+//! that panicked.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -67,18 +68,21 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 /// a request that failed before execution (parse, validation, limits, token)
 /// is a 400 without a `data` entry.
 ///
-/// A response any of whose errors is `SERVICE_UNAVAILABLE` (the database
-/// cannot be reached) is a 503 in either media type, whatever else it
-/// holds, and says when to try again in `Retry-After`, so that load
-/// balancers, proxies and HTTP clients that never read the body see an
-/// outage as one. Every other response that ran is a 200, its errors in
-/// the body.
+/// Two answers are server faults, in either media type, so that load
+/// balancers, proxies and HTTP clients that never read the body see them
+/// as such: a response any of whose errors is `SERVICE_UNAVAILABLE` (the
+/// database cannot be reached) is a 503, whatever else it holds, and says
+/// when to try again in `Retry-After`; a request error coded
+/// `INTERNAL_SERVER_ERROR` (an operation that panicked) is a 500. Every
+/// other response that ran is a 200, its errors in the body.
 pub fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     let wants_graphql_json = wants_graphql_json(headers);
     let request_error = crate::operation::is_request_error(&response);
     let has_code = |code: &str| response.errors.iter().any(|e| code_of(e) == Some(code));
     let fault = if has_code("SERVICE_UNAVAILABLE") {
         Some(StatusCode::SERVICE_UNAVAILABLE)
+    } else if request_error && has_code("INTERNAL_SERVER_ERROR") {
+        Some(StatusCode::INTERNAL_SERVER_ERROR)
     } else {
         None
     };
@@ -172,6 +176,17 @@ mod tests {
                     (StatusCode::SERVICE_UNAVAILABLE, Some(seconds.clone()))
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_panicked_operation_is_a_500_in_either_media_type() {
+        let panicked = || {
+            let payload: Box<dyn std::any::Any + Send> = Box::new("the secret");
+            async_graphql::Response::from_errors(vec![crate::error::panicked(payload.as_ref())])
+        };
+        for answer in answers(panicked) {
+            assert_eq!(answer, (StatusCode::INTERNAL_SERVER_ERROR, None));
         }
     }
 }
