@@ -1,7 +1,7 @@
 //! The database goes down under a running Folio and comes back: while it is
 //! down, a request is answered within the acquire timeout with
-//! `SERVICE_UNAVAILABLE` and nothing of the driver's error, and `/readyz` is
-//! 503; once it is back, Folio serves again and is ready, without a restart.
+//! `SERVICE_UNAVAILABLE` and nothing of the driver's error, as a 503 with
+//! `Retry-After` in either response media type, and `/readyz` is 503; once it is back, Folio serves again and is ready, without a restart.
 //! A server that freezes (its processes stopped: connections open, nothing
 //! answered) costs a request no more than the request timeout, and
 //! `/readyz` no more than the acquire timeout. Connections the database
@@ -49,6 +49,43 @@ async fn readyz(app: &TestApp) -> u16 {
         .as_u16()
 }
 
+/// Asserts that a request sent with `Accept: accept` while the database is
+/// down is what HTTP clients read as an outage: a 503, in the media type
+/// asked for, with the `Retry-After` the error's `extensions.retryAfter`
+/// names, and the error coded `SERVICE_UNAVAILABLE`.
+async fn answered_unavailable(app: &TestApp, accept: &str) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", accept)
+        .json(&json!({ "query": USER }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503, "Accept: {accept}");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some(accept));
+    let retry_after = header("retry-after").expect("a Retry-After header");
+    let body = response.json::<Value>().await.unwrap();
+    let error = &body["errors"][0];
+    assert_eq!(code(error), "SERVICE_UNAVAILABLE", "{body}");
+    assert_eq!(
+        retry_after,
+        api::error::SERVICE_UNAVAILABLE_RETRY_AFTER_SECS.to_string()
+    );
+    assert_eq!(
+        error["extensions"]["retryAfter"],
+        api::error::SERVICE_UNAVAILABLE_RETRY_AFTER_SECS,
+        "{body}"
+    );
+}
+
 /// Runs a request while `server` is down, then after it is back, on Folio
 /// over a database on it.
 async fn database_down_and_back(mut server: PrivateServer) {
@@ -72,6 +109,14 @@ async fn database_down_and_back(mut server: PrivateServer) {
     )
     .await;
     assert_eq!(code(&error), "SERVICE_UNAVAILABLE", "{error}");
+    for accept in ["application/json", "application/graphql-response+json"] {
+        wait::within(
+            "a request with the database down",
+            loosely(ACQUIRE_TIMEOUT),
+            answered_unavailable(&app, accept),
+        )
+        .await;
+    }
     let message = error["message"].as_str().unwrap().to_lowercase();
     for secret in [
         "refused",

@@ -618,3 +618,53 @@ async fn nul_characters_are_bad_user_input_on_every_backend() {
     let posts = app.data("{ posts { totalCount } }", json!({})).await;
     assert_eq!(posts["posts"]["totalCount"], 0, "nothing written");
 }
+
+/// POSTs `query` with `variables`: the response's status and headers.
+async fn post_headers(
+    app: &TestApp,
+    query: &str,
+    variables: Value,
+) -> (u16, reqwest::header::HeaderMap) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.headers().clone())
+}
+
+#[tokio::test]
+async fn every_response_is_nosniff_and_every_mutation_answer_is_not_stored() {
+    let app = TestApp::spawn().await;
+    let register = "mutation($input: RegisterInput!) { register(input: $input) { token } }";
+    let input = json!({ "input": {
+        "username": "ada", "email": "ada@example.com", "password": "password123",
+    } });
+    let login = "mutation($input: LoginInput!) { login(input: $input) { token } }";
+    let credentials = json!({ "input": { "login": "ada", "password": "password123" } });
+    for (query, variables) in [(register, input), (login, credentials)] {
+        let (status, headers) = post_headers(&app, query, variables).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["cache-control"], "no-store", "{query}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{query}");
+    }
+    // A query's answer may be kept; it is nosniff as every response is.
+    let (_, headers) = post_headers(&app, "{ __typename }", json!({})).await;
+    assert!(headers.get("cache-control").is_none(), "{headers:?}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/graphql?query=%7B__typename%7D",
+        "/nowhere",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+}

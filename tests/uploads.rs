@@ -416,6 +416,53 @@ async fn deleting_a_photo_removes_its_objects_unless_another_photo_shares_them()
     assert_eq!(code(&body), "NOT_FOUND");
 }
 
+/// GETs `url` with `If-None-Match: if_none_match`: status and body.
+async fn fetch_if_none_match(app: &TestApp, url: &str, if_none_match: &str) -> (u16, Vec<u8>) {
+    let response = app
+        .client
+        .get(app.url(url))
+        .header("if-none-match", if_none_match)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_conditional_get_is_not_modified_only_while_the_image_exists() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let upload = jpeg_with_orientation_and_gps(64, 48);
+    let (_, created) = create_photo(&app, &token, "a.jpg", upload, &[]).await;
+    let photo = &created["data"]["createPhoto"];
+    let thumbnail = photo["thumbnail"].as_str().unwrap();
+    let (status, headers, _) = fetch(&app, thumbnail).await;
+    assert_eq!(status, 200);
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    for tag in ["*", etag.as_str()] {
+        let (status, _) = fetch_if_none_match(&app, thumbnail, tag).await;
+        assert_eq!(status, 304, "If-None-Match: {tag}");
+    }
+
+    let delete = "mutation($id: ID!) { deletePhoto(id: $id) { deletedId } }";
+    let body = app
+        .graphql_as(Some(&token), delete, json!({ "id": photo["id"] }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let never_stored = format!("/media/ab/ab{}/thumbnail.jpg", "0".repeat(62));
+    for (url, tag) in [
+        (thumbnail, "*"),
+        (thumbnail, etag.as_str()),
+        (never_stored.as_str(), "*"),
+    ] {
+        let (status, body) = fetch_if_none_match(&app, url, tag).await;
+        assert_eq!(status, 404, "{url} with If-None-Match: {tag}");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(code(&body), "NOT_FOUND");
+    }
+}
+
 #[tokio::test]
 async fn deleting_the_viewer_removes_the_objects_of_their_photos() {
     let app = TestApp::spawn().await;

@@ -17,6 +17,14 @@
 use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 
+/// The seconds a client is told to wait before it tries again after
+/// `SERVICE_UNAVAILABLE` (`extensions.retryAfter`, and `Retry-After` over
+/// HTTP). Short: a restarting database is back within seconds, and the
+/// client has already waited the acquire timeout for this answer; a longer
+/// outage costs a client one cheap refusal every few seconds, each answered
+/// within the acquire timeout.
+pub const SERVICE_UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// What a resolver returns.
 pub type ApiResult<T> = Result<T, async_graphql::Error>;
 
@@ -75,11 +83,13 @@ pub enum ApiError {
         /// How long until the next attempt is let through, in whole seconds.
         retry_after_secs: u64,
     },
-    /// `SERVICE_UNAVAILABLE`: the database cannot be reached (it is down,
-    /// restarting, or refuses connections), and no connection came within
-    /// the acquire timeout (`--acquire-timeout-secs`), or the one in use broke.
-    /// Nothing was written. Trying again later should succeed; the detail is
-    /// logged.
+    /// `SERVICE_UNAVAILABLE`, with `extensions.retryAfter`
+    /// ([`SERVICE_UNAVAILABLE_RETRY_AFTER_SECS`]; over HTTP the response is
+    /// a 503 with that `Retry-After`): the database cannot be reached (it is
+    /// down, restarting, or refuses connections), and no connection came
+    /// within the acquire timeout (`--acquire-timeout-secs`), or the one in
+    /// use broke. Nothing was written. Trying again later should succeed; the
+    /// detail is logged.
     #[error("the service is temporarily unavailable; try again shortly")]
     ServiceUnavailable,
     /// `SUBSCRIBER_TOO_SLOW`, with `extensions.buffer`: a subscriber fell
@@ -275,7 +285,7 @@ impl ErrorExtensions for ApiError {
         let message = match self {
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error while resolving a request");
-                "Internal server error".to_owned()
+                INTERNAL_MESSAGE.to_owned()
             }
             other => other.to_string(),
         };
@@ -287,6 +297,9 @@ impl ErrorExtensions for ApiError {
                 | ApiError::Conflict { field } => ext.set("field", field.as_str()),
                 ApiError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs);
+                }
+                ApiError::ServiceUnavailable => {
+                    ext.set("retryAfter", SERVICE_UNAVAILABLE_RETRY_AFTER_SECS);
                 }
                 ApiError::SubscriberTooSlow { buffer } => ext.set("buffer", *buffer),
                 _ => {}
@@ -300,6 +313,35 @@ impl ErrorExtensions for ApiError {
 /// `into_server_error` would give it line 0, column 0, which is none).
 pub fn request_error(err: &ApiError) -> async_graphql::ServerError {
     let extended = err.extend();
+    let mut error = async_graphql::ServerError::new(extended.message, None);
+    error.extensions = extended.extensions;
+    error
+}
+
+/// The message a client gets for `INTERNAL_SERVER_ERROR`, whatever failed.
+pub const INTERNAL_MESSAGE: &str = "Internal server error";
+
+/// The text a panic was raised with (`panic!`'s message, an `expect`'s,
+/// an index out of bounds...), for the log only.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(the panic carries no message)")
+}
+
+/// The error of an operation that panicked while it ran, once caught:
+/// `INTERNAL_SERVER_ERROR` with the generic message, as an error of the
+/// whole request (what had resolved before the panic is lost with it).
+/// The panic's message is logged, never sent.
+pub fn panicked(payload: &(dyn std::any::Any + Send)) -> async_graphql::ServerError {
+    tracing::error!(
+        panic = panic_message(payload),
+        "an operation panicked; it was answered INTERNAL_SERVER_ERROR"
+    );
+    let extended = async_graphql::Error::new(INTERNAL_MESSAGE)
+        .extend_with(|_, ext| ext.set("code", "INTERNAL_SERVER_ERROR"));
     let mut error = async_graphql::ServerError::new(extended.message, None);
     error.extensions = extended.extensions;
     error

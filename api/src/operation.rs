@@ -11,18 +11,22 @@
 //!    timeout, the codes of errors raised before execution, and the
 //!    response's fields in selection order. A subscription, where the
 //!    transport can stream, becomes a stream of such responses instead.
+//!    A panic while an operation runs is caught here, logged, and answered
+//!    `INTERNAL_SERVER_ERROR` (`unless_panicked`); the transport and the
+//!    server carry on.
 //!
 //! It knows nothing of HTTP or WebSocket framing: transports turn bytes into
 //! an `async_graphql::Request` and a [`Caller`], and an [`Outcome`] back
 //! into bytes.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Response, ServerError};
-use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::ClientAddress;
@@ -160,10 +164,13 @@ impl Executor {
         if is_subscription && transport == Transport::Socket {
             let request = request.data(self.live.clone());
             let limits = self.limits;
+            // A panic ends the subscription with one last response, its
+            // error (unwind safety asserted as in `unless_panicked`).
             let responses =
-                batches
-                    .run_stream(self.schema.execute_stream(request))
-                    .map(move |mut response| {
+                AssertUnwindSafe(batches.run_stream(self.schema.execute_stream(request)))
+                    .catch_unwind()
+                    .map(move |item| {
+                        let mut response = item.unwrap_or_else(|panic| panicked(panic.as_ref()));
                         finish(&limits, &mut response, &document, operation.as_deref());
                         response
                     });
@@ -173,7 +180,7 @@ impl Executor {
             crate::document::estimated_values(&document, operation.as_deref(), &request.variables);
         let room = Arc::new(Room::new(self.values_in_flight.clone(), values));
         let request = request.data(room.clone());
-        let execution = batches.run(self.schema.execute(request));
+        let execution = unless_panicked(batches.run(self.schema.execute(request)));
         let timed = match transport {
             Transport::Http => Ok(execution.await),
             Transport::Socket => tokio::time::timeout(self.timeout, execution).await,
@@ -189,6 +196,24 @@ impl Executor {
         finish(&self.limits, &mut response, &document, operation.as_deref());
         Outcome::Response(response, Some(room))
     }
+}
+
+/// `execution`'s response or, when it panics, the response that says so
+/// ([`crate::error::panicked`]). A panic in a resolver, or in a loader
+/// batch (they run in this future), ends its operation only: the
+/// connection and the server carry on. Unwind safety is asserted: what the
+/// execution owns is dropped with it, and what it shares (the budget, the
+/// document cache) holds no lock across a resolver.
+async fn unless_panicked(execution: impl Future<Output = Response>) -> Response {
+    AssertUnwindSafe(execution)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| panicked(panic.as_ref()))
+}
+
+/// The response of an operation that panicked: its one error.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> Response {
+    Response::from_errors(vec![crate::error::panicked(payload)])
 }
 
 /// What every response gets before it is written: codes for the errors
@@ -317,6 +342,26 @@ mod tests {
             .map(ToString::to_string)
             .unwrap_or_default();
         (code.trim_matches('"').to_owned(), error.message.clone())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_operation_is_an_internal_error_without_its_message() {
+        let response = unless_panicked(async { panic!("the secret at row 42") }).await;
+        let [error] = response.errors.as_slice() else {
+            panic!("one error: {:?}", response.errors);
+        };
+        assert_eq!(error.message, crate::error::INTERNAL_MESSAGE);
+        let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+        assert_eq!(
+            code,
+            Some(&async_graphql::Value::from("INTERNAL_SERVER_ERROR"))
+        );
+        let written = serde_json::to_string(&response).unwrap_or_default();
+        assert!(!written.contains("secret"), "{written}");
+        assert!(is_request_error(&response));
+        // The task that ran it carries on.
+        let after = unless_panicked(async { Response::new(async_graphql::Value::Null) }).await;
+        assert!(after.errors.is_empty());
     }
 
     #[tokio::test]

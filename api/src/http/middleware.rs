@@ -1,6 +1,7 @@
 //! The middleware around every route: the request id a client may not
 //! choose, body and time limits (uploads get their own), CORS, and coded
-//! bodies for the answers the middleware makes by itself (413, 408).
+//! bodies for the answers the middleware makes by itself (413, 408, and
+//! 500 for a handler that panicked).
 //!
 //! It reads headers and bodies only; it runs no GraphQL.
 
@@ -130,6 +131,22 @@ pub async fn coded_refusal(response: Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(error_body(code, message)))
 }
 
+/// The answer to a panic outside GraphQL execution (a handler's or a
+/// middleware's; the executor catches its own): a 500 with a coded body
+/// and the generic message. The panic's message is logged, never sent.
+pub fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!(
+        panic = crate::error::panic_message(payload.as_ref()),
+        "a request handler panicked; it was answered 500"
+    );
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "application/json")],
+        error_body("INTERNAL_SERVER_ERROR", crate::error::INTERNAL_MESSAGE),
+    )
+        .into_response()
+}
+
 /// The origins `--cors-origins` lets in: any (`*`), or a list.
 #[derive(Debug, Clone)]
 pub enum Origins {
@@ -215,5 +232,35 @@ mod tests {
         assert!(any.allow(&value("https://evil.example"), Some(&host)));
         let none = Origins::new(&[]);
         assert!(!none.allow(&value("https://app.example"), Some(&host)));
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_a_coded_500_without_its_message() {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async {
+                    panic!("the secret at row 42");
+                    #[allow(unreachable_code, reason = "the handler's type needs a return")]
+                    ""
+                }),
+            )
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked));
+        let request = || Request::builder().uri("/").body(axum::body::Body::empty());
+        let Ok(request) = request() else {
+            panic!("a request to /");
+        };
+        let Ok(response) = app.clone().oneshot(request).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
+            "{body}"
+        );
+        assert!(!body.to_string().contains("secret"), "{body}");
     }
 }

@@ -6,7 +6,11 @@
 //! own assets, `/media/*` the images, `/healthz` says the process is up and
 //! `/readyz` that the database answers and its schema is current. Every
 //! response carries an `x-request-id`, and every log line of the request
-//! names it.
+//! names it; every response carries `X-Content-Type-Options: nosniff`, and
+//! every answer to a mutation `Cache-Control: no-store` (it may hold a
+//! token, as `login` and `register` do, or the caller's own data). A panic
+//! outside GraphQL execution (in a handler or a middleware) is answered 500
+//! `INTERNAL_SERVER_ERROR`; one inside it, by [`crate::operation::Executor`].
 //!
 //! Each transport only turns bytes into an `async_graphql::Request` and a
 //! caller, and the outcome back into bytes: every operation, whatever
@@ -34,15 +38,17 @@ use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use headers::HeaderMapExt;
 use headers::authorization::{Authorization, Bearer};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{ClientAddress, Tokens};
@@ -112,6 +118,13 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         ))
         .layer(cors)
         .layer(axum::middleware::map_response(middleware::coded_refusal))
+        .layer(CatchPanicLayer::custom(middleware::panicked))
+        // No response is to be read as another type than the one it names
+        // (the images set it too; this covers JSON, GraphiQL, the probes).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -122,8 +135,9 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
 
 /// Answers a GraphQL request over HTTP: the caller's token is checked
 /// first, then what preparing the document found, then the operation runs.
-/// The response is written in the media type the client accepts; the
-/// budget share it held is given back once its JSON is written.
+/// The response is written in the media type the client accepts, and
+/// stored by no cache when the operation was a mutation; the budget share
+/// it held is given back once its JSON is written.
 async fn answer(
     state: &AppState,
     headers: &HeaderMap,
@@ -141,10 +155,17 @@ async fn answer(
         Err(error) => return refused(error),
     };
     let caller = Caller { viewer, client };
+    // Decided from the document, not from what the answer holds: a token
+    // in `login`'s answer, or in any mutation's to come, is never cached.
+    let is_mutation = prepared.operation_type() == Some(OperationType::Mutation);
     match state.executor.run(prepared, caller, Transport::Http).await {
         Outcome::Response(response, room) => {
-            let http = negotiate::respond(headers, response);
+            let mut http = negotiate::respond(headers, response);
             drop(room);
+            if is_mutation {
+                http.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
             http
         }
         // A transport that cannot stream is never given a stream.

@@ -2,7 +2,8 @@
 //!
 //! A key names its content for good (it holds the image's hash), so each
 //! answer is cacheable forever (`Cache-Control: immutable`) and its `ETag`
-//! is the key itself; `If-None-Match` is answered with 304. Only keys of
+//! is the key itself; `If-None-Match` is answered with 304 when the object
+//! is there, and like any request for it (404) when it is not. Only keys of
 //! Folio's own layout are served.
 
 use std::sync::Arc;
@@ -53,7 +54,15 @@ async fn object(
         (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
     ];
     if cached {
-        return (StatusCode::NOT_MODIFIED, cache_headers).into_response();
+        // A conditional GET of an object that is not there (never stored, or
+        // removed since as unused) is not "not modified": `*` matches only a
+        // current object (RFC 9110, 13.1.2), and an ETag only one that still
+        // exists. The check asks the store for the object's metadata only.
+        return match media.store.head(&path).await {
+            Ok(_) => (StatusCode::NOT_MODIFIED, cache_headers).into_response(),
+            Err(object_store::Error::NotFound { .. }) => not_found(),
+            Err(err) => unreadable(&key, &err),
+        };
     }
     match media.store.get(&path).await {
         Ok(found) => {
@@ -73,20 +82,23 @@ async fn object(
             response
         }
         Err(object_store::Error::NotFound { .. }) => not_found(),
-        Err(err) => {
-            tracing::error!(error = %err, %key, "could not read an object");
-            let body = serde_json::json!({ "errors": [{
-                "message": "Internal server error",
-                "extensions": { "code": "INTERNAL_SERVER_ERROR" },
-            }] });
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response()
-        }
+        Err(err) => unreadable(&key, &err),
     }
+}
+
+/// A coded 500 for an object the store could not read; the detail is logged.
+fn unreadable(key: &str, err: &object_store::Error) -> Response {
+    tracing::error!(error = %err, %key, "could not read an object");
+    let body = serde_json::json!({ "errors": [{
+        "message": "Internal server error",
+        "extensions": { "code": "INTERNAL_SERVER_ERROR" },
+    }] });
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn not_found() -> Response {
