@@ -98,6 +98,21 @@ async fn events_committed_while_the_listener_is_cut_off_still_arrive_once_in_ord
 
     let listeners = "SELECT pid FROM pg_stat_activity \
                      WHERE datname = current_database() AND query ILIKE 'LISTEN%'";
+    // The follower listens on a connection of its own, which it may open
+    // after the first event reached the subscriber (by a read of the
+    // outbox): wait until it is there.
+    wait::until("the follower to listen", || async {
+        let rows = db
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.conn.get_database_backend(),
+                listeners,
+            ))
+            .await
+            .unwrap();
+        !rows.is_empty()
+    })
+    .await;
     let cut = db
         .conn
         .execute_unprepared(&format!(
