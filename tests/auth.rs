@@ -295,6 +295,40 @@ async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
 }
 
 #[tokio::test]
+async fn an_over_long_login_is_refused_before_it_counts_as_an_attempt() {
+    use api::config::ServerConfig;
+    let config = ServerConfig {
+        sign_in_attempts_per_login: 10,
+        sign_in_attempts_per_address: 11,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
+    app.register("ada").await; // The address's first attempt.
+    let long = "a".repeat(10_000);
+    for login in [
+        long.clone(),
+        format!("ada{long}"),
+        format!("{long}@example.com"),
+    ] {
+        for _ in 0..5 {
+            let body: Value = wrong_login(&app, &login).await.json().await.unwrap();
+            let error = &body["errors"][0];
+            assert_eq!(code(error), "BAD_USER_INPUT", "{body}");
+            assert_eq!(error["extensions"]["field"], "input.login", "{body}");
+        }
+    }
+    // Fifteen refused, none counted: ada's ten and the address's eleven
+    // are all still there.
+    let login = json!({ "input": { "login": "ada", "password": "password123" } });
+    for _ in 0..10 {
+        let signed_in = app.data(LOGIN, login.clone()).await;
+        assert_eq!(signed_in["login"]["user"]["username"], "ada");
+    }
+    let body = app.graphql(LOGIN, login).await;
+    assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+}
+
+#[tokio::test]
 async fn a_refused_token_is_an_error_of_the_request_with_no_place_in_the_document() {
     let app = TestApp::spawn().await;
     let body = app

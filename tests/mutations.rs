@@ -400,6 +400,82 @@ async fn twenty_concurrent_identical_tag_photo_calls_leave_one_link() {
     assert_eq!(counts(&app).await[3..], [1, 1]);
 }
 
+/// The `INSERT`s into the `tags` table (not `photo_tags`) among `statements`.
+fn tag_inserts(statements: &[sea_orm::Statement]) -> usize {
+    statements
+        .iter()
+        .map(ToString::to_string)
+        .filter(|sql| {
+            let sql = sql.to_uppercase();
+            sql.starts_with("INSERT") && (sql.contains("\"TAGS\"") || sql.contains("`TAGS`"))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn tagging_again_takes_no_new_tag_ids() {
+    use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, QueryFilter};
+    let app = TestApp::spawn().await;
+    let (ada, _) = app.register("ada").await;
+    let photo = ok(
+        &app,
+        &ada,
+        CREATE_PHOTO,
+        json!({ "input": { "filename": "a.jpg" } }),
+    )
+    .await;
+    let id = photo["createPhoto"]["id"].as_str().unwrap().to_owned();
+    let tags: Vec<String> = (0..30).map(|i| format!("tag-{i:02}")).collect();
+    let backend = app.db.conn.get_database_backend();
+    let sequence = || async {
+        let row = app
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                "SELECT last_value FROM tags_id_seq",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+
+    let mut statements = Vec::new();
+    for call in 1..=3 {
+        app.db.reset_statement_count();
+        ok(&app, &ada, TAG_PHOTO, json!({ "id": id, "tags": tags })).await;
+        statements.push(app.db.statements());
+        if backend == DbBackend::Postgres {
+            assert_eq!(sequence().await, 30, "tags_id_seq after call {call}");
+        }
+    }
+    let inserts: Vec<usize> = statements.iter().map(|run| tag_inserts(run)).collect();
+    assert_eq!(inserts, [1, 0, 0], "only the first call creates tags");
+    let counts_per_call: Vec<usize> = statements.iter().map(Vec::len).collect();
+    // The viewer, the photo; then the tags with the photo's links, and on
+    // the first call the insert of the tags, their ids, the links and two
+    // for the outbox; the answer's tags. Tagging again reads and writes
+    // nothing else.
+    assert_eq!(counts_per_call, [9, 4, 4]);
+    assert_eq!(counts(&app).await[3..], [30, 30]);
+
+    ok(
+        &app,
+        &ada,
+        TAG_PHOTO,
+        json!({ "id": id, "tags": ["fresh"] }),
+    )
+    .await;
+    let fresh = tag::Entity::find()
+        .filter(tag::Column::Name.eq("fresh"))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.id, 31, "no id was burnt by tagging again");
+}
+
 #[tokio::test]
 async fn concurrent_first_profile_writes_make_one_profile() {
     let app = std::sync::Arc::new(TestApp::spawn().await);

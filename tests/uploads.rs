@@ -712,6 +712,92 @@ async fn more_files_than_allowed_is_413_and_leaves_nothing() {
 }
 
 #[tokio::test]
+async fn a_map_listing_too_many_paths_is_refused_before_any_file_is_read() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    // One file for a thousand variables: each path once held a descriptor.
+    let paths: Vec<String> = (0..1000)
+        .map(|index| format!("variables.files.{index}"))
+        .collect();
+    let (status, body) = multipart(
+        &app,
+        Some(&token),
+        json!({ "query": CREATE_PHOTO, "variables": {
+            "input": { "file": null }, "files": vec![Value::Null; 1000],
+        } }),
+        json!({ "0": paths }),
+        vec![Part {
+            name: "0",
+            filename: "x.jpg",
+            bytes: jpeg_with_orientation_and_gps(8, 8),
+        }],
+        true,
+    )
+    .await;
+    assert_eq!(status, 400, "{body:#}");
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "map", "{body:#}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 40 variable paths"),
+        "{body:#}"
+    );
+    assert_nothing_kept(&app).await;
+
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let (status, body) = create_photo(
+        &app,
+        &token,
+        "next.jpg",
+        jpeg_with_orientation_and_gps(8, 8),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(
+        body["data"]["createPhoto"]["filename"], "next.jpg",
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn one_file_mapped_to_two_variables_fills_both() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let bytes = jpeg_with_orientation_and_gps(8, 8);
+    let (status, body) = multipart(
+        &app,
+        Some(&token),
+        json!({
+            "query": "mutation($a: CreatePhotoInput!, $b: CreatePhotoInput!) { \
+                      a: createPhoto(input: $a) { byteSize sha256 } \
+                      b: createPhoto(input: $b) { byteSize sha256 } }",
+            "variables": { "a": { "file": null }, "b": { "file": null } },
+        }),
+        // The first path names no variable: the file goes to the next ones.
+        json!({ "0": ["variables.nothing", "variables.a.file", "variables.b.file"] }),
+        vec![Part {
+            name: "0",
+            filename: "twice.jpg",
+            bytes,
+        }],
+        true,
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert_eq!(body["data"]["a"], body["data"]["b"], "{body:#}");
+    assert!(
+        body["data"]["a"]["byteSize"].as_i64().unwrap() > 0,
+        "{body:#}"
+    );
+    assert_eq!(photo_rows(&app).await, 2);
+}
+
+#[tokio::test]
 async fn an_upload_without_a_valid_token_is_refused_before_it_is_read() {
     let app = TestApp::spawn().await;
     for token in [None, Some("not-a-token")] {

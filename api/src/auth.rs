@@ -254,7 +254,9 @@ pub struct ClientAddress(pub std::net::IpAddr);
 /// counts, a successful one too: a limit that only failures filled would
 /// still let a guesser try until one succeeds.
 pub struct SignInLimits {
-    by_login: Limiter<String>,
+    /// Keyed by the validated login, so that a key is never longer than a
+    /// username or e-mail can be.
+    by_login: Limiter<crate::validate::Login>,
     by_address: Limiter<std::net::IpAddr>,
 }
 
@@ -273,11 +275,11 @@ impl SignInLimits {
         }
     }
 
-    /// Counts an attempt for `login` (if any; compared as normalised) from
-    /// `address` (if known), or says how long to wait.
+    /// Counts an attempt for `login` (if any) from `address` (if known),
+    /// or says how long to wait.
     pub fn attempt(
         &self,
-        login: Option<&str>,
+        login: Option<&crate::validate::Login>,
         address: Option<ClientAddress>,
     ) -> Result<(), ApiError> {
         use governor::clock::{Clock, DefaultClock};
@@ -291,8 +293,7 @@ impl SignInLimits {
             self.by_address.check_key(&address).map_err(wait)?;
         }
         if let Some(login) = login {
-            let login = crate::validate::normalize(login);
-            self.by_login.check_key(&login).map_err(wait)?;
+            self.by_login.check_key(login).map_err(wait)?;
         }
         // Forget keys that are full again, so that the maps stay small.
         if self.by_login.len() > 10_000 {

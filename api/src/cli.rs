@@ -280,6 +280,7 @@ async fn seed(
 
 /// `folio serve`: migrate, optionally seed, then serve until SIGINT/SIGTERM.
 async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()> {
+    raise_open_files_limit();
     prepare(database, &args).await?;
     let db = connect(database).await?;
     let server = Server::build(db, &args.server).await?;
@@ -288,6 +289,17 @@ async fn serve(database: &DatabaseConfig, args: ServeArgs) -> anyhow::Result<()>
     println!("GraphiQL: open http://{address}/graphql in a browser");
     server.run(crate::server::shutdown_signal()).await?;
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard one: every connection,
+/// pooled database connection and spooled upload is a descriptor, and the
+/// usual soft default (1024) is reached by a busy server long before the
+/// hard limit is. A failure is logged and serving goes on at the old limit.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!("the limit on open files is now {limit}"),
+        Err(err) => tracing::warn!("could not raise the limit on open files: {err}"),
+    }
 }
 
 /// What `folio serve` does before it serves: check and migrate the schema,

@@ -123,23 +123,40 @@ impl Server {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let slots = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut refusals = AcceptFailures::default();
         loop {
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot,
                 () = shutdown.as_mut() => break,
             };
             let Ok(slot) = slot else { break };
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        // Out of file descriptors and the like: wait, then go on.
-                        tracing::warn!("could not accept a connection: {err}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                },
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
                 () = shutdown.as_mut() => break,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => {
+                    if let Some(failures) = refusals.recover() {
+                        tracing::info!(
+                            "accepting connections again, after {failures} failed attempts"
+                        );
+                    }
+                    accepted
+                }
+                Err(err) => {
+                    // Out of file descriptors and the like: each attempt
+                    // in a run waits a little longer than the last.
+                    if refusals.failed() {
+                        tracing::warn!(
+                            "could not accept a connection: {err}; retrying, \
+                             and logging again once accepting recovers"
+                        );
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(refusals.backoff()) => continue,
+                        () = shutdown.as_mut() => break,
+                    }
+                }
             };
             let _ = stream.set_nodelay(true);
             let header_timeout = self.header_timeout;
@@ -186,6 +203,39 @@ impl Server {
     }
 }
 
+/// A run of failed `accept`s (out of file descriptors, mostly): logged
+/// once when it starts and once when it ends, not once per attempt, with a
+/// wait between attempts that doubles up to [`AcceptFailures::MOST_WAIT`].
+#[derive(Debug, Default)]
+struct AcceptFailures {
+    /// Failed attempts since the last connection accepted.
+    count: u32,
+}
+
+impl AcceptFailures {
+    const FIRST_WAIT: Duration = Duration::from_millis(10);
+    const MOST_WAIT: Duration = Duration::from_secs(1);
+
+    /// Counts a failure; true when it starts a run (the one to log).
+    fn failed(&mut self) -> bool {
+        self.count = self.count.saturating_add(1);
+        self.count == 1
+    }
+
+    /// How long to wait before the next attempt.
+    fn backoff(&self) -> Duration {
+        let doublings = self.count.saturating_sub(1).min(16);
+        Self::FIRST_WAIT
+            .saturating_mul(1 << doublings)
+            .min(Self::MOST_WAIT)
+    }
+
+    /// Ends a run: the number of failures it had, if there was one.
+    fn recover(&mut self) -> Option<u32> {
+        (self.count > 0).then(|| std::mem::take(&mut self.count))
+    }
+}
+
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -209,4 +259,26 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AcceptFailures;
+    use std::time::Duration;
+
+    #[test]
+    fn a_run_of_accept_failures_is_logged_once_and_waits_longer_up_to_a_second() {
+        let mut failures = AcceptFailures::default();
+        assert_eq!(failures.recover(), None, "no run to end");
+        let logged: Vec<bool> = (0..20).map(|_| failures.failed()).collect();
+        assert_eq!(logged.iter().filter(|&&log| log).count(), 1);
+        assert!(logged[0]);
+        assert_eq!(failures.backoff(), Duration::from_secs(1));
+        assert_eq!(failures.recover(), Some(20));
+        assert_eq!(failures.recover(), None);
+        assert!(failures.failed(), "a new run is logged again");
+        assert_eq!(failures.backoff(), Duration::from_millis(10));
+        failures.failed();
+        assert_eq!(failures.backoff(), Duration::from_millis(20));
+    }
 }

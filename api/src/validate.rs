@@ -59,6 +59,37 @@ pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
+/// A username or e-mail address as typed to sign in, normalised
+/// ([`normalize`]) and at most [`limits::LOGIN`] long: what the
+/// sign-in limiter counts attempts by, so that no key it keeps is longer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Login(String);
+
+impl Login {
+    /// The normalised login.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A login (a username or an e-mail address), normalised; `BAD_USER_INPUT`
+/// when it is longer than any username or e-mail can be. Whether it names
+/// a user is for the database to say.
+pub fn login(field: &str, value: &str) -> Result<Login, ApiError> {
+    let most = limits::LOGIN.max as usize;
+    // Counted up to one past the most, so a huge value costs no more.
+    if value.trim().chars().take(most + 1).count() > most {
+        return Err(bad(
+            field,
+            format!(
+                "a username or e-mail address has {}",
+                limits::LOGIN.describe()
+            ),
+        ));
+    }
+    Ok(Login(normalize(value)))
+}
+
 /// A password, [`limits::PASSWORD`] long (the maximum bounds the hashing cost).
 pub fn password(field: &str, value: &str) -> Result<(), ApiError> {
     if !fits(value.chars().count(), limits::PASSWORD) {
@@ -231,6 +262,10 @@ mod tests {
         assert!(url("a", "https://example.com/a.png").is_ok());
         assert!(url("a", "javascript:alert(1)").is_err());
         assert!(password("p", "short").is_err());
+        let email = format!("{}@example.com", "a".repeat(243));
+        let padded = login("l", &format!(" {} ", email.to_uppercase())).expect("255 fit");
+        assert_eq!(padded.as_str(), email);
+        assert!(login("l", &format!("a{email}")).is_err());
         assert!(password("p", "long enough").is_ok());
     }
 }
@@ -275,8 +310,9 @@ mod described_limits {
     #[test]
     fn the_schema_states_the_limits_validation_checks() {
         let sdl = crate::schema::sdl();
-        let cases: [(&str, &str, Length); 18] = [
+        let cases: [(&str, &str, Length); 19] = [
             ("Comment", "body", limits::COMMENT_BODY),
+            ("LoginInput", "login", limits::LOGIN),
             ("RegisterInput", "username", limits::USERNAME),
             ("RegisterInput", "password", limits::PASSWORD),
             ("User", "username", limits::USERNAME),

@@ -6,7 +6,8 @@
 //! GraphQL, of who is asking, or of what a caller may do. Mutation resolvers
 //! validate, check ownership, call in here and wrap the result. Writes of
 //! more than one row run in one transaction; idempotent ones use
-//! `ON CONFLICT` rather than a read before the write. Uniqueness is left to
+//! `ON CONFLICT` rather than a read before the write, except where a
+//! conflicting insert has a cost of its own (tags: it burns an id). Uniqueness is left to
 //! the database's constraints. A write that subscribers hear of appends its
 //! events to the outbox in its own transaction (`crate::live::outbox`), so
 //! that a write rolled back emits nothing.
@@ -15,7 +16,8 @@ use entity::{photo, photo_tag, post, profile, tag, user};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, Set, TransactionTrait,
+    EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, Set, TransactionTrait,
 };
 
 use crate::live::{Change, outbox};
@@ -162,7 +164,7 @@ pub async fn create_photo(
 ) -> Result<photo::Model, DbErr> {
     let txn = db.begin().await?;
     let created = photo.insert(&txn).await?;
-    let tagged = attach_tags(&txn, &created, names, false).await?;
+    let tagged = attach_tags(&txn, &created, names).await?;
     let created_event = Change::PhotoCreated {
         photo_id: created.id,
         owner_id: created.owner_id,
@@ -182,7 +184,7 @@ pub async fn tag_photo(
     names: &[String],
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    let tagged = attach_tags(&txn, photo, names, true).await?;
+    let tagged = attach_tags(&txn, photo, names).await?;
     outbox::append(&txn, &tagged).await?;
     txn.commit().await
 }
@@ -206,46 +208,77 @@ pub async fn untag_photo(
     Ok(())
 }
 
-/// Creates the missing tags of `names` and links them to `photo_id`, with
-/// `ON CONFLICT DO NOTHING` for both; the `photo_tagged` changes of the
-/// links made. When the photo may have links already (`existing`), those
-/// are read first and not announced again. Runs inside the caller's
-/// transaction.
+/// Creates the missing tags of `names` and links them to `photo_id`; the
+/// `photo_tagged` changes of the links made. Runs inside the caller's
+/// transaction, in at most four statements whatever the number of tags:
+///
+/// 1. which of the tags exist, and which of those the photo carries;
+/// 2. only if some are missing: insert those (`ON CONFLICT DO NOTHING`
+///    still guards a concurrent writer creating the same tag), and
+/// 3. read their ids;
+/// 4. only if some are not linked yet: insert the links (`ON CONFLICT DO
+///    NOTHING` again).
+///
+/// Tags that exist are not inserted again: an upsert that conflicts still
+/// takes a value from PostgreSQL's sequence (and MariaDB's auto-increment),
+/// so a repeated `tagPhoto` would burn ids on every call.
 async fn attach_tags(
     db: &impl ConnectionTrait,
     photo: &photo::Model,
     names: &[String],
-    existing: bool,
 ) -> Result<Vec<Change>, DbErr> {
     let photo_id = photo.id;
     if names.is_empty() {
         return Ok(Vec::new());
     }
+    let found: Vec<(i32, String, Option<i32>)> = tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Id)
+        .column(tag::Column::Name)
+        .column_as(photo_tag::Column::TagId, "linked")
+        .join(
+            JoinType::LeftJoin,
+            tag::Relation::PhotoTags.def().on_condition(move |_, link| {
+                Condition::all().add(Expr::col((link, photo_tag::Column::PhotoId)).eq(photo_id))
+            }),
+        )
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut missing: Vec<String> = names
+        .iter()
+        .filter(|name| !found.iter().any(|(_, known, _)| known == *name))
+        .cloned()
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    let mut to_link: Vec<i32> = found
+        .iter()
+        .filter(|(_, _, linked)| linked.is_none())
+        .map(|(id, ..)| *id)
+        .collect();
     let now = entity::timestamp::now();
-    tag::Entity::insert_many(names.iter().map(|name| tag::ActiveModel {
-        name: Set(name.clone()),
-        created_at: Set(now),
-        ..Default::default()
-    }))
-    .on_conflict_do_nothing_on([tag::Column::Name])
-    .exec_without_returning(db)
-    .await?;
-    let mut tag_ids = tag_ids(db, names).await?;
-    if existing {
-        let linked: Vec<i32> = photo_tag::Entity::find()
-            .select_only()
-            .column(photo_tag::Column::TagId)
-            .filter(photo_tag::Column::PhotoId.eq(photo_id))
-            .filter(photo_tag::Column::TagId.is_in(tag_ids.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        tag_ids.retain(|id| !linked.contains(id));
+    if !missing.is_empty() {
+        tag::Entity::insert_many(missing.iter().map(|name| tag::ActiveModel {
+            name: Set(name.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        }))
+        .on_conflict_do_nothing_on([tag::Column::Name])
+        .exec_without_returning(db)
+        .await?;
+        let created = tag_ids(db, &missing).await?;
+        to_link.extend(
+            created
+                .into_iter()
+                .filter(|id| !found.iter().any(|(known, ..)| known == id)),
+        );
     }
-    if tag_ids.is_empty() {
+    if to_link.is_empty() {
         return Ok(Vec::new());
     }
-    photo_tag::Entity::insert_many(tag_ids.iter().map(|&tag_id| photo_tag::ActiveModel {
+    photo_tag::Entity::insert_many(to_link.iter().map(|&tag_id| photo_tag::ActiveModel {
         photo_id: Set(photo_id),
         tag_id: Set(tag_id),
         created_at: Set(now),
@@ -254,7 +287,7 @@ async fn attach_tags(
     .on_conflict_do_nothing_on([photo_tag::Column::PhotoId, photo_tag::Column::TagId])
     .exec_without_returning(db)
     .await?;
-    Ok(tag_ids
+    Ok(to_link
         .into_iter()
         .map(|tag_id| Change::PhotoTagged { photo_id, tag_id })
         .collect())

@@ -45,6 +45,16 @@ fn thousands(n: u32) -> String {
 pub const USERNAME: Length = Length::new(3, 32);
 /// An e-mail address.
 pub const EMAIL: Length = Length::new(3, 255);
+/// What `login` takes, a username or an e-mail address: as long as the
+/// longer of the two can be. No column stores it.
+pub const LOGIN: Length = Length::new(
+    0,
+    if USERNAME.max > EMAIL.max {
+        USERNAME.max
+    } else {
+        EMAIL.max
+    },
+);
 /// A password (its hashing cost is bounded by the maximum).
 pub const PASSWORD: Length = Length::new(8, 256);
 /// A profile's display name.

@@ -246,9 +246,7 @@ async fn graphql_multipart(
         Ok(request) => request,
         Err(refusal) => return refusal,
     };
-    for (path, file) in received.files {
-        request.set_upload(&path, file);
-    }
+    multipart::attach(&mut request, received.files);
     let prepared = state.executor.prepare(request);
     answer(state, headers, client, prepared).await
 }

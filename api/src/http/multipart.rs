@@ -9,6 +9,11 @@
 //! is read, and nothing is stored. Each file is spooled to an unnamed
 //! temporary file, which the OS removes once closed.
 //!
+//! A file is one open descriptor however many paths `map` lists for it: a
+//! resolver opens its own handle only while it reads the file
+//! (`crate::types::upload`). `map` may list at most [`PATHS_PER_FILE`] paths
+//! per allowed file in all, checked before any file is spooled.
+//!
 //! A form in another site's page can post `multipart/form-data` without a
 //! CORS preflight, with the visitor's cookies. Folio reads tokens from a
 //! header, not cookies, but as Apollo Server does it refuses a multipart
@@ -30,12 +35,18 @@ use tokio::io::AsyncWriteExt;
 /// a browser sends them cross-site only after a CORS preflight.
 pub const PREFLIGHT_HEADERS: [&str; 2] = ["apollo-require-preflight", "x-apollo-operation-name"];
 
+/// How many variable paths `map` may list in all, per file a request may
+/// upload: more than a client has a use for (one file filling a few
+/// variables), few enough that resolving them costs nothing.
+pub const PATHS_PER_FILE: usize = 10;
+
 /// What one multipart request may carry.
 #[derive(Debug, Clone, Copy)]
 pub struct UploadLimits {
     /// The most bytes of one file.
     pub file_bytes: u64,
-    /// The most files.
+    /// The most files; `map` may list at most [`PATHS_PER_FILE`] times as
+    /// many paths.
     pub files: usize,
     /// The most bytes of the `operations` and of the `map` part each.
     pub part_bytes: u64,
@@ -48,8 +59,8 @@ pub struct UploadLimits {
 pub struct Received {
     /// The `operations` part.
     pub operations: serde_json::Value,
-    /// Each file with one path it fills (a file named twice appears twice).
-    pub files: Vec<(String, UploadValue)>,
+    /// Each file, once, with every path it fills.
+    pub files: Vec<(Vec<String>, UploadValue)>,
 }
 
 /// Why a multipart request was refused; each is answered with a coded error.
@@ -218,12 +229,20 @@ pub async fn read(
             }
             ("map", Some(_), None) => {
                 let bytes = field.bytes().await.map_err(|err| refusal(err, limits))?;
-                let parsed = serde_json::from_slice(&bytes).map_err(|_| {
-                    malformed(
+                let parsed: HashMap<String, Vec<String>> =
+                    serde_json::from_slice(&bytes).map_err(|_| {
+                        malformed(
+                            "map",
+                            "`map` must be a JSON object of part names to lists of variable paths",
+                        )
+                    })?;
+                let most = limits.files.saturating_mul(PATHS_PER_FILE);
+                if parsed.values().map(Vec::len).sum::<usize>() > most {
+                    return Err(malformed(
                         "map",
-                        "`map` must be a JSON object of part names to lists of variable paths",
-                    )
-                })?;
+                        format!("`map` may list at most {most} variable paths in all"),
+                    ));
+                }
                 map = Some(parsed);
             }
             (_, Some(_), Some(_)) => {
@@ -250,16 +269,14 @@ pub async fn read(
                 spool.flush().await.map_err(Refusal::Spool)?;
                 let mut content = spool.into_std().await;
                 content.seek(SeekFrom::Start(0)).map_err(Refusal::Spool)?;
-                for path in paths {
-                    files.push((
-                        path,
-                        UploadValue {
-                            filename: filename.clone(),
-                            content_type: content_type.clone(),
-                            content: content.try_clone().map_err(Refusal::Spool)?,
-                        },
-                    ));
-                }
+                files.push((
+                    paths,
+                    UploadValue {
+                        filename,
+                        content_type,
+                        content,
+                    },
+                ));
             }
             _ => {
                 return Err(malformed(
@@ -282,6 +299,48 @@ pub async fn read(
         ));
     }
     Ok(Received { operations, files })
+}
+
+/// Puts each file where `map` said, in `request`'s variables. A file is
+/// handed to async-graphql once (`set_upload`, at its first path that names
+/// a variable), which writes a reference to it there; its other paths get
+/// the same reference, so a file mapped to several paths is still one open
+/// descriptor. Paths that name no variable are ignored, as `set_upload`
+/// ignores them.
+pub fn attach(request: &mut async_graphql::Request, files: Vec<(Vec<String>, UploadValue)>) {
+    for (paths, file) in files {
+        let Some(first) = paths
+            .iter()
+            .position(|path| variable_at(&mut request.variables, path).is_some())
+        else {
+            continue;
+        };
+        request.set_upload(&paths[first], file);
+        let Some(reference) = variable_at(&mut request.variables, &paths[first]).cloned() else {
+            continue;
+        };
+        for path in &paths[first + 1..] {
+            if let Some(slot) = variable_at(&mut request.variables, path) {
+                *slot = reference.clone();
+            }
+        }
+    }
+}
+
+/// The value at a spec path (`variables.input.files.0`), read as
+/// async-graphql's `set_upload` reads one: dot-separated, list items by index.
+fn variable_at<'a>(
+    variables: &'a mut async_graphql::Variables,
+    path: &str,
+) -> Option<&'a mut async_graphql::Value> {
+    use async_graphql::Value;
+    let mut parts = path.strip_prefix("variables.")?.split('.');
+    let initial = variables.get_mut(parts.next()?)?;
+    parts.try_fold(initial, |current, part| match current {
+        Value::List(list) => part.parse::<usize>().ok().and_then(|idx| list.get_mut(idx)),
+        Value::Object(object) => object.get_mut(part),
+        _ => None,
+    })
 }
 
 /// The refusal for a failure to read the body: over a limit (multer's, or

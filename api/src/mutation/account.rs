@@ -25,7 +25,7 @@ pub struct RegisterInput {
 /// What `login` needs.
 #[derive(InputObject)]
 pub struct LoginInput {
-    /// The username or the e-mail address.
+    /// The username or the e-mail address: at most 255 characters.
     pub login: String,
     /// The password.
     pub password: String,
@@ -91,8 +91,11 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The credentials.")] input: LoginInput,
     ) -> ApiResult<AuthPayload> {
-        sign_in_attempt(ctx, Some(&input.login))?;
-        let found = write::find_login(db(ctx)?, &input.login).await.gql()?;
+        // Before the limiter: it keeps a key per login, so an unbounded
+        // login would be unbounded memory.
+        let login = validate::login("input.login", &input.login).gql()?;
+        sign_in_attempt(ctx, Some(&login))?;
+        let found = write::find_login(db(ctx)?, login.as_str()).await.gql()?;
         let hash = found
             .as_ref()
             .map(|u| u.password_hash.clone())
@@ -190,7 +193,7 @@ fn signed_in(ctx: &Context<'_>, user: user::Model) -> ApiResult<AuthPayload> {
 
 /// Counts a sign-in attempt for `login` from the request's client address,
 /// or refuses it as `RATE_LIMITED` ([`auth::SignInLimits`]).
-fn sign_in_attempt(ctx: &Context<'_>, login: Option<&str>) -> ApiResult<()> {
+fn sign_in_attempt(ctx: &Context<'_>, login: Option<&validate::Login>) -> ApiResult<()> {
     let Ok(limits) = ctx.data::<auth::SignInLimits>() else {
         return Ok(());
     };

@@ -27,7 +27,9 @@ pub struct Upload(Option<usize>);
 
 impl Upload {
     /// The file, or `BAD_USER_INPUT` on `field` when the request sent no
-    /// file for this value.
+    /// file for this value. Each call opens a handle of its own (the request
+    /// holds one per file, however many values refer to it), closed when
+    /// the caller drops it; handles share the file's offset.
     pub fn file(&self, ctx: &Context<'_>, field: &str) -> Result<UploadValue, ApiError> {
         let file = self
             .0
