@@ -163,7 +163,14 @@ async fn taken_usernames_and_emails_are_conflicts_naming_the_field() {
 
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_name_make_one_user() {
-    let app = std::sync::Arc::new(TestApp::spawn().await);
+    // Room for twenty tries of one username: the race is the point here,
+    // not the sign-in limit (which counts registrations too).
+    let config = api::config::ServerConfig {
+        sign_in_attempts_per_login: 20,
+        ..api::config::ServerConfig::default()
+    };
+    let app =
+        std::sync::Arc::new(TestApp::spawn_on(folio_tests::TestDb::new().await, config).await);
     let attempts = (0..20).map(|i| {
         let app = app.clone();
         tokio::spawn(async move {
@@ -270,8 +277,10 @@ async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
         ..ServerConfig::default()
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
-    app.register("ada").await; // One attempt from this address.
-    for _ in 0..3 {
+    // One attempt from this address, and one for the username `ada` (and
+    // one for its e-mail): registering counts as signing in.
+    app.register("ada").await;
+    for _ in 0..2 {
         let body: Value = wrong_login(&app, "ada").await.json().await.unwrap();
         assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
     }
@@ -288,10 +297,48 @@ async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
     assert_eq!(code(error), "RATE_LIMITED", "{body}");
     assert_eq!(error["extensions"]["retryAfter"], json!(retry_after));
 
-    // Four attempts from this address so far, plus the registration: the
-    // next, for another name, is the address's sixth in the minute.
+    // Three attempts from this address so far, plus the registration: the
+    // next, for another name, is the address's fifth in the minute, and
+    // the one after it the sixth.
+    let body: Value = wrong_login(&app, "bob").await.json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
     let body: Value = wrong_login(&app, "bob").await.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+}
+
+/// `register` tells whether a username or an e-mail is taken (`CONFLICT`),
+/// so it is counted as a sign-in by both: trying one e-mail again and again
+/// is refused as trying one login is.
+#[tokio::test]
+async fn registering_is_rate_limited_per_username_and_per_e_mail() {
+    use api::config::ServerConfig;
+    let config = ServerConfig {
+        sign_in_attempts_per_login: 3,
+        sign_in_attempts_per_address: 100,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
+    app.register("eve").await;
+    let register = |username: &'static str| {
+        app.graphql(
+            "mutation($input: RegisterInput!) { register(input: $input) { token } }",
+            json!({ "input": {
+                "username": username,
+                "email": "Eve@Example.com",
+                "password": "password123",
+            } }),
+        )
+    };
+    for username in ["eve_two", "eve_three"] {
+        let body = register(username).await;
+        assert_eq!(code(&body["errors"][0]), "CONFLICT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "email", "{body}");
+    }
+    // The fourth try of the e-mail in the minute is refused before it is checked.
+    let body = register("eve_four").await;
+    assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+    // Another e-mail and username are not held back.
+    let (_, _) = app.register("frank").await;
 }
 
 #[tokio::test]
@@ -303,7 +350,9 @@ async fn an_over_long_login_is_refused_before_it_counts_as_an_attempt() {
         ..ServerConfig::default()
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
-    app.register("ada").await; // The address's first attempt.
+    // The address's first attempt, and ada's first: registering counts as
+    // signing in.
+    app.register("ada").await;
     let long = "a".repeat(10_000);
     for login in [
         long.clone(),
@@ -317,10 +366,10 @@ async fn an_over_long_login_is_refused_before_it_counts_as_an_attempt() {
             assert_eq!(error["extensions"]["field"], "input.login", "{body}");
         }
     }
-    // Fifteen refused, none counted: ada's ten and the address's eleven
-    // are all still there.
+    // Fifteen refused, none counted: ada's nine left and the address's ten
+    // left are all still there.
     let login = json!({ "input": { "login": "ada", "password": "password123" } });
-    for _ in 0..10 {
+    for _ in 0..9 {
         let signed_in = app.data(LOGIN, login.clone()).await;
         assert_eq!(signed_in["login"]["user"]["username"], "ada");
     }

@@ -275,11 +275,11 @@ impl SignInLimits {
         }
     }
 
-    /// Counts an attempt for `login` (if any) from `address` (if known),
+    /// Counts an attempt for each of `logins` from `address` (if known),
     /// or says how long to wait.
     pub fn attempt(
         &self,
-        login: Option<&crate::validate::Login>,
+        logins: &[&crate::validate::Login],
         address: Option<ClientAddress>,
     ) -> Result<(), ApiError> {
         use governor::clock::{Clock, DefaultClock};
@@ -292,8 +292,8 @@ impl SignInLimits {
         if let Some(ClientAddress(address)) = address {
             self.by_address.check_key(&address).map_err(wait)?;
         }
-        if let Some(login) = login {
-            self.by_login.check_key(login).map_err(wait)?;
+        for login in logins {
+            self.by_login.check_key(*login).map_err(wait)?;
         }
         // Forget keys that are full again, so that the maps stay small.
         if self.by_login.len() > 10_000 {

@@ -64,9 +64,21 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> ApiResult<AuthPayload> {
-        sign_in_attempt(ctx, None)?;
+        sign_in_attempt(ctx, &[])?;
         let username = validate::username("input.username", &input.username).gql()?;
         let email = validate::email("input.email", &input.email).gql()?;
+        // Counted as sign-ins by the username and the e-mail too, so that
+        // `register` is no faster a way than `login` to learn which are taken.
+        let as_logins = [
+            validate::login("input.username", &username).gql()?,
+            validate::login("input.email", &email).gql()?,
+        ];
+        let limits = ctx.data::<auth::SignInLimits>().ok();
+        if let Some(limits) = limits {
+            limits
+                .attempt(&[&as_logins[0], &as_logins[1]], None)
+                .gql()?;
+        }
         validate::password("input.password", &input.password).gql()?;
         let password = input.password;
         let hash = auth::blocking(move || auth::hash_password(&password))
@@ -94,7 +106,7 @@ impl AccountMutation {
         // Before the limiter: it keeps a key per login, so an unbounded
         // login would be unbounded memory.
         let login = validate::login("input.login", &input.login).gql()?;
-        sign_in_attempt(ctx, Some(&login))?;
+        sign_in_attempt(ctx, &[&login])?;
         let found = write::find_login(db(ctx)?, login.as_str()).await.gql()?;
         let hash = found
             .as_ref()
@@ -193,10 +205,10 @@ fn signed_in(ctx: &Context<'_>, user: user::Model) -> ApiResult<AuthPayload> {
 
 /// Counts a sign-in attempt for `login` from the request's client address,
 /// or refuses it as `RATE_LIMITED` ([`auth::SignInLimits`]).
-fn sign_in_attempt(ctx: &Context<'_>, login: Option<&validate::Login>) -> ApiResult<()> {
+fn sign_in_attempt(ctx: &Context<'_>, logins: &[&validate::Login]) -> ApiResult<()> {
     let Ok(limits) = ctx.data::<auth::SignInLimits>() else {
         return Ok(());
     };
     let address = ctx.data_opt::<auth::ClientAddress>().copied();
-    limits.attempt(login, address).gql()
+    limits.attempt(logins, address).gql()
 }
