@@ -16,6 +16,7 @@ mod migrations;
 mod mutations;
 mod operations;
 mod paging;
+mod planned;
 mod plans;
 mod queries;
 mod relations;

@@ -7,7 +7,7 @@
 //! schema export. This module is a leaf: it holds plain data and builds
 //! nothing from it.
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 /// Where the data lives and how many connections to keep to it.
 #[derive(Debug, Clone, Args)]
@@ -177,6 +177,15 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
 
+    /// How queries run: `plan` answers every query document the planner
+    /// covers from its cached plan and sends the others through
+    /// async-graphql's executor; `executor` sends every request through
+    /// the executor; `checked` runs both for every planned query, compares
+    /// the two responses byte for byte and answers the executor's, with a
+    /// `PLAN_MISMATCH` error where they differ (the test suite runs so).
+    #[arg(long, env = "FOLIO_EXECUTION", value_enum, default_value_t = Execution::Plan)]
+    pub execution: Execution,
+
     /// The limits every query is checked against before it runs.
     #[command(flatten)]
     pub limits: QueryLimits,
@@ -210,6 +219,18 @@ pub struct ServerConfig {
     /// Where uploaded images are stored and how they are checked and resized.
     #[command(flatten)]
     pub media: MediaConfig,
+}
+
+/// How queries run (`--execution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Execution {
+    /// Planned where the planner covers the document.
+    #[default]
+    Plan,
+    /// Every request through async-graphql's executor.
+    Executor,
+    /// Both, compared, for tests.
+    Checked,
 }
 
 /// Subscriptions: the WebSocket transport's limits and how events travel.

@@ -13,6 +13,21 @@ use sea_orm::sea_query::{
 
 use crate::loader::Filter;
 
+/// A list's `filter` input: checked and turned into the filter the loaders apply.
+pub trait FilterInput: async_graphql::InputType {
+    /// The loaders' filter.
+    type Filter;
+    /// The filter `input` asks for (none: everything).
+    fn resolve(input: Option<Self>) -> crate::error::ApiResult<Self::Filter>;
+
+    /// What this filter adds to its list's complexity beyond the page: a
+    /// filter the database cannot answer from an index (a text search)
+    /// reads up to the whole list, not one page of it.
+    fn cost(&self) -> usize {
+        0
+    }
+}
+
 /// Which posts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PostFilter {

@@ -22,6 +22,7 @@ pub mod operation;
 pub use types::node;
 pub mod paging;
 pub mod photos;
+pub mod plan;
 pub mod query;
 pub mod schema;
 pub mod seed;
@@ -35,7 +36,9 @@ pub mod write;
 /// The layers of the server import downwards only. Each module is listed
 /// with the modules above it, which it must never name (outside comments
 /// and its own tests): the HTTP front uses the executor, the executor the
-/// schema, the schema the root objects and `types/`, and below them the
+/// schema and the planner, the schema the root objects and `types/`,
+/// which declare their fields for the planner (`plan/`, which names no
+/// GraphQL type); and below them the
 /// document toolkit, the event bus (`live/`), storage (`media/`), the
 /// write layer and the loaders know none of those above them; the photos
 /// write service joins storage and the write layer, which know nothing of
@@ -59,6 +62,7 @@ mod layers {
                 "media",
                 "write",
                 "loader",
+                "plan",
             ],
         ),
         (
@@ -76,6 +80,21 @@ mod layers {
                 "subscription",
                 "live",
                 "write",
+            ],
+        ),
+        (
+            "plan",
+            &[
+                "http",
+                "operation",
+                "schema",
+                "query",
+                "mutation",
+                "subscription",
+                "types",
+                "live",
+                "write",
+                "photos",
             ],
         ),
         (
@@ -132,6 +151,7 @@ mod layers {
                 "live",
                 "mutation",
                 "query",
+                "plan",
             ],
         ),
     ];

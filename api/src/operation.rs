@@ -30,11 +30,13 @@ use futures_util::{FutureExt, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::ClientAddress;
-use crate::budget::{Room, ValuesInFlight};
-use crate::config::QueryLimits;
+use crate::budget::{OnlyValidate, Room, ValuesInFlight};
+use crate::config::{Execution, QueryLimits};
 use crate::document::Documents;
 use crate::error::ApiError;
 use crate::loader::Loaders;
+use crate::media::Media;
+use crate::plan::{Plan, Plans};
 use crate::schema::FolioSchema;
 use crate::viewer::Viewer;
 
@@ -54,6 +56,12 @@ pub struct Executor {
     timeout: Duration,
     /// The instance's events, which subscriptions read.
     live: Arc<crate::live::Hub>,
+    /// Plans of the query documents sent before, and how many ran how.
+    plans: Arc<Plans>,
+    /// Whether queries run their plans (`--execution`).
+    execution: Execution,
+    /// The image store, which planned photo URLs name.
+    media: Arc<Media>,
 }
 
 /// Who runs an operation.
@@ -92,6 +100,9 @@ pub enum Outcome {
     Response(Response, Option<Arc<Room>>),
     /// A subscription's responses, one per event.
     Stream(BoxStream<'static, Response>),
+    /// A planned query's response, written: its JSON bytes, with the share
+    /// of the budget it holds.
+    Written(Vec<u8>, Option<Arc<Room>>),
 }
 
 /// What carries an operation, which decides what [`Executor::run`] adds.
@@ -128,7 +139,25 @@ impl Executor {
             values_in_flight,
             timeout,
             live,
+            plans: Arc::default(),
+            execution: Execution::Executor,
+            media: Arc::new(Media::in_memory()),
         }
+    }
+
+    /// The same, running queries as `execution` says, with photo URLs
+    /// naming `media`.
+    pub fn with_plans(self, execution: Execution, media: Arc<Media>) -> Executor {
+        Executor {
+            execution,
+            media,
+            ..self
+        }
+    }
+
+    /// The plans, with how many requests ran their plan and how many fell back.
+    pub fn plans(&self) -> Arc<Plans> {
+        self.plans.clone()
     }
 
     /// Reads `request`'s document: `BAD_USER_INPUT` for a NUL character,
@@ -179,8 +208,35 @@ impl Executor {
         let values =
             crate::document::estimated_values(&document, operation.as_deref(), &request.variables);
         let room = Arc::new(Room::new(self.values_in_flight.clone(), values));
+        let mut planned = None;
+        if transport == Transport::Http && self.execution != Execution::Executor {
+            match self.plans.plan::<crate::query::Query>(
+                &request.query,
+                operation.as_deref(),
+                &document,
+            ) {
+                Some(plan) => {
+                    match self
+                        .run_plan(&plan, &document, &request, caller.viewer, &room)
+                        .await
+                    {
+                        Ok(Some(written)) if self.execution == Execution::Plan => {
+                            self.plans.planned();
+                            return Outcome::Written(written, Some(room));
+                        }
+                        Ok(Some(written)) => planned = Some(written),
+                        Ok(None) => {}
+                        Err(why) => self.plans.fell_back(why),
+                    }
+                }
+                None => self.plans.fell_back(crate::plan::Fallback(
+                    "the planner does not cover the document",
+                )),
+            }
+        }
         let request = request.data(room.clone());
         let execution = unless_panicked(batches.run(self.schema.execute(request)));
+        let execution = crate::plan::reference_run(planned.is_some(), execution);
         let timed = match transport {
             Transport::Http => Ok(execution.await),
             Transport::Socket => tokio::time::timeout(self.timeout, execution).await,
@@ -194,7 +250,47 @@ impl Executor {
             }
         };
         finish(&self.limits, &mut response, &document, operation.as_deref());
+        if let Some(written) = planned {
+            self.plans.planned();
+            crate::plan::compare(&written, &mut response);
+        }
         Outcome::Response(response, Some(room))
+    }
+
+    /// Runs `plan` for `request`, once async-graphql has validated it:
+    /// the response's bytes; `None` when the document does not validate
+    /// (the executor then answers with its errors); a fallback when the
+    /// plan cannot answer it.
+    async fn run_plan(
+        &self,
+        plan: &Plan,
+        document: &Arc<ExecutableDocument>,
+        request: &async_graphql::Request,
+        viewer: Viewer,
+        room: &Room,
+    ) -> Result<Option<Vec<u8>>, crate::plan::Fallback> {
+        let mut probe = async_graphql::Request::new(String::new());
+        probe.operation_name = request.operation_name.clone();
+        probe.variables = request.variables.clone();
+        probe.set_parsed_query(ExecutableDocument::clone(document));
+        if !self
+            .schema
+            .execute(probe.data(OnlyValidate))
+            .await
+            .errors
+            .is_empty()
+        {
+            return Ok(None);
+        }
+        if plan.reads() {
+            room.enter().await;
+        }
+        let (loaders, batches) = Loaders::new(self.db.clone());
+        let run = plan.run(document, request, viewer, &loaders, &self.db, &self.media);
+        match AssertUnwindSafe(batches.run(run)).catch_unwind().await {
+            Ok(written) => written.map(Some),
+            Err(_) => Err(crate::plan::Fallback("the plan panicked")),
+        }
     }
 }
 

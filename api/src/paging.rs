@@ -34,6 +34,14 @@ pub trait SortKey<E: EntityTrait>:
     fn name(self) -> &'static str;
 }
 
+/// A list's `orderBy` input: the sort it asks for.
+pub trait OrderInput: async_graphql::InputType {
+    /// The sort key.
+    type Key;
+    /// The sort `input` asks for, or the list's default.
+    fn sort(input: Option<Self>) -> Sort<Self::Key>;
+}
+
 /// An order: a sort key and a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sort<K> {

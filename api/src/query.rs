@@ -6,6 +6,7 @@ use entity::{photo, post, tag, user};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::loader::ByUnique;
+use crate::plan::root;
 use crate::types::inputs::photo::{PhotoFilterInput, PhotoOrder};
 use crate::types::inputs::post::{PostFilterInput, PostOrder};
 use crate::types::inputs::tag::{TagFilterInput, TagOrder};
@@ -145,5 +146,19 @@ object_with_connections! {
         photos: Photo roots photo::Entity, PhotoFilterInput, PhotoOrder;
         /// Every tag, by name unless `orderBy` says otherwise.
         tags: Tag roots tag::Entity, TagFilterInput, TagOrder;
+    }
+}
+
+crate::plan::declare! {
+    Query: (), interfaces [] {
+        "users" => relation(root::roots::<user::Entity, UserFilterInput, UserOrder, User>),
+        "posts" => relation(root::roots::<post::Entity, PostFilterInput, PostOrder, Post>),
+        "photos" => relation(root::roots::<photo::Entity, PhotoFilterInput, PhotoOrder, Photo>),
+        "tags" => relation(root::roots::<tag::Entity, TagFilterInput, TagOrder, Tag>),
+        "user" => relation(root::unique::<user::Entity, User>("username", "username", crate::validate::normalize)),
+        "tag" => relation(root::unique::<tag::Entity, Tag>("name", "name", crate::validate::normalize)),
+        "post" => relation(root::by_id::<post::Entity, Post>(|id| decode_id_of(id, NodeType::Post, "id").ok())),
+        "photo" => relation(root::by_id::<photo::Entity, Photo>(|id| decode_id_of(id, NodeType::Photo, "id").ok())),
+        "viewer" => relation(root::viewer::<user::Entity, User>),
     }
 }

@@ -31,6 +31,7 @@ pub struct Server {
     max_connections: usize,
     shutdown_timeout: Duration,
     live: Arc<crate::live::Hub>,
+    plans: Arc<crate::plan::Plans>,
 }
 
 impl Server {
@@ -66,7 +67,9 @@ impl Server {
             Arc::new(ValuesInFlight::new(config.values_in_flight(backend))),
             Duration::from_secs(config.request_timeout_secs),
             live.clone(),
-        );
+        )
+        .with_plans(config.execution, media.clone());
+        let plans = executor.plans();
         let state = AppState {
             executor: Arc::new(executor),
             db,
@@ -92,7 +95,13 @@ impl Server {
             max_connections: config.max_connections.max(1),
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
             live,
+            plans,
         })
+    }
+
+    /// The query plans, with how many requests ran their plan and how many fell back.
+    pub fn plans(&self) -> Arc<crate::plan::Plans> {
+        self.plans.clone()
     }
 
     /// Where the server listens.

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database; its statement counter sees every statement the server runs.
     pub db: TestDb,
+    /// The server's query plans: how many requests ran their plan, how many fell back.
+    pub plans: std::sync::Arc<api::plan::Plans>,
     /// The directory the server stores images in (unless the test chose
     /// another store), removed when the test ends.
     pub media: tempfile::TempDir,
@@ -38,6 +40,12 @@ impl TestApp {
             bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             ..config
         };
+        // Every planned query of the suite is also answered by the
+        // executor and the two compared: a difference is a `PLAN_MISMATCH`
+        // error in the response (the differential test is the whole suite).
+        if config.execution == api::config::Execution::Plan {
+            config.execution = api::config::Execution::Checked;
+        }
         if config.media.storage == api::config::StorageConfig::default() {
             config.media.storage.url = format!("file://{}", media.path().display());
         }
@@ -45,6 +53,7 @@ impl TestApp {
             .await
             .expect("building the test server");
         let address = server.address();
+        let plans = server.plans();
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.run(async move {
             let _ = stopped.await;
@@ -53,6 +62,7 @@ impl TestApp {
             address,
             client: reqwest::Client::new(),
             db,
+            plans,
             media,
             shutdown: Some(shutdown),
         };

@@ -168,6 +168,11 @@ async fn answer(
             }
             http
         }
+        Outcome::Written(body, room) => {
+            let http = negotiate::respond_written(headers, body);
+            drop(room);
+            http
+        }
         // A transport that cannot stream is never given a stream.
         Outcome::Stream(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }

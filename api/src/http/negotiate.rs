@@ -122,6 +122,17 @@ pub fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Respon
     http
 }
 
+/// Writes a planned response, `body` (which has data and no errors): a
+/// 200 in the media type the client accepts, as [`respond`] writes it.
+pub fn respond_written(headers: &HeaderMap, body: Vec<u8>) -> Response {
+    let media = if wants_graphql_json(headers) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        mime::APPLICATION_JSON.essence_str()
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, media)], body).into_response()
+}
+
 /// The `extensions.code` of `error`, when it has one.
 fn code_of(error: &async_graphql::ServerError) -> Option<&str> {
     match error.extensions.as_ref()?.get("code")? {

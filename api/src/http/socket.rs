@@ -503,6 +503,16 @@ impl Connection {
                         (futures_util::stream::once(async { response }).boxed(), room)
                     }
                     Outcome::Stream(responses) => (responses, None),
+                    // Plans answer HTTP requests only.
+                    Outcome::Written(..) => (
+                        futures_util::stream::once(async {
+                            async_graphql::Response::from_errors(vec![crate::error::panicked(
+                                &"a written answer on a socket",
+                            )])
+                        })
+                        .boxed(),
+                        None,
+                    ),
                 };
                 let complete = complete_message(&id);
                 let id = id.clone();

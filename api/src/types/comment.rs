@@ -86,3 +86,15 @@ impl super::ahead::LoadAhead for Comment {
         }
     }
 }
+
+crate::plan::declare! {
+    Comment: comment::Model, interfaces ["Node"] {
+        "id" => value(|row, _| encode_id(NodeType::Comment, row.id)),
+        "databaseId" => value(|row, _| row.id),
+        "body" => value(|row, _| row.body.as_str()),
+        "createdAt" => value(|row, _| row.created_at),
+        "updatedAt" => value(|row, _| row.updated_at),
+        "author" => relation(crate::plan::fields::required::<comment::Entity, user::Entity, User>),
+        "post" => relation(crate::plan::fields::required::<comment::Entity, post::Entity, Post>),
+    }
+}

@@ -17,7 +17,7 @@ pub mod tag;
 pub mod upload;
 pub mod user;
 
-use async_graphql::{Context, InputType, Interface, OutputType};
+use async_graphql::{Context, Interface, OutputType};
 use entity::{comment as comment_row, user as user_row};
 use entity::{photo as photo_row, post as post_row, profile as profile_row, tag as tag_row};
 use sea_orm::{EntityTrait, FromQueryResult, Related};
@@ -28,6 +28,7 @@ use crate::loader::{
 };
 use crate::paging::{Page, PageArgs, Sort, SortKey, Window};
 
+pub use crate::filter::FilterInput;
 pub(crate) use connection::object_with_connections;
 pub use connection::{Connection, connection};
 pub use order::OrderInput;
@@ -115,21 +116,6 @@ node_types! {
 pub trait Row {
     /// The row's id: the parent of its relations' connections.
     fn row_id(&self) -> i32;
-}
-
-/// A list's `filter` input: checked and turned into the filter the loaders apply.
-pub trait FilterInput: InputType {
-    /// The loaders' filter.
-    type Filter;
-    /// The filter `input` asks for (none: everything).
-    fn resolve(input: Option<Self>) -> ApiResult<Self::Filter>;
-
-    /// What this filter adds to its list's complexity beyond the page: a
-    /// filter the database cannot answer from an index (a text search)
-    /// reads up to the whole list, not one page of it.
-    fn cost(&self) -> usize {
-        0
-    }
 }
 
 /// The complexity of `totalCount`: counting reads every item of the list,

@@ -1,17 +1,9 @@
 //! Orderings: the direction enum, and the macro with which each list type
 //! declares the fields it can be ordered by (next to the type, in its file).
 
-use async_graphql::{Enum, InputType};
+use async_graphql::Enum;
 
-use crate::paging::Sort;
-
-/// A list's `orderBy` input: the sort it asks for.
-pub trait OrderInput: InputType {
-    /// The sort key.
-    type Key;
-    /// The sort `input` asks for, or the list's default.
-    fn sort(input: Option<Self>) -> Sort<Self::Key>;
-}
+pub use crate::paging::OrderInput;
 
 /// A sort direction.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

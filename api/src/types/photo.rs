@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{limits, photo, tag, user};
 
 use super::columns::{List, One};
-use super::inputs::tag::TagOrderField;
+use super::inputs::tag::{TagOrder, TagOrderField};
 use super::{Tag, User, load_list, load_required};
 use crate::error::{ApiResult, IntoGraphql};
 use crate::media::{Kind, Media, Size};
@@ -103,20 +103,11 @@ impl Photo {
         ctx: &Context<'_>,
         #[graphql(desc = "Which size.", default_with = "PhotoSize::Original")] size: PhotoSize,
     ) -> ApiResult<Option<String>> {
-        let image = self.0.sha256.as_deref().zip(
-            self.0
-                .content_type
-                .as_deref()
-                .and_then(Kind::from_content_type),
-        );
-        let Some((hash, kind)) = image else {
-            return Ok(None);
-        };
         let media = ctx
             .data::<std::sync::Arc<Media>>()
             .map_err(|_| crate::error::ApiError::Internal("no media store in the schema".into()))
             .gql()?;
-        Ok(Some(media.url(hash, kind, size.into())))
+        Ok(url_of(&self.0, media, size.into()))
     }
 
     /// When the photo was published (UTC).
@@ -146,6 +137,17 @@ impl Photo {
 }
 
 /// The order of a photo's tags: by name.
+/// Where to fetch `photo`'s image in `size` from `media`; `None` for a
+/// photo without an image.
+fn url_of(photo: &photo::Model, media: &Media, size: Size) -> Option<String> {
+    let hash = photo.sha256.as_deref()?;
+    let kind = photo
+        .content_type
+        .as_deref()
+        .and_then(Kind::from_content_type)?;
+    Some(media.url(hash, kind, size))
+}
+
 fn tags_by_name() -> Sort<TagOrderField> {
     Sort {
         key: TagOrderField::Name,
@@ -181,5 +183,24 @@ impl super::ahead::LoadAhead for Photo {
             "tags" => list::<photo::Entity, tag::Entity, _, Tag>(ctx, field, rows, tags_by_name()),
             _ => None,
         }
+    }
+}
+
+crate::plan::declare! {
+    Photo: photo::Model, interfaces ["Node"] {
+        "id" => value(|row, _| encode_id(NodeType::Photo, row.id)),
+        "databaseId" => value(|row, _| row.id),
+        "filename" => value(|row, _| row.filename.as_str()),
+        "caption" => value(|row, _| row.caption.as_deref()),
+        "width" => value(|row, _| row.width),
+        "height" => value(|row, _| row.height),
+        "byteSize" => value(|row, _| row.byte_size),
+        "contentType" => value(|row, _| row.content_type.as_deref()),
+        "sha256" => value(|row, _| row.sha256.as_deref()),
+        "url" => value(|row, env| url_of(row, env.media, Size::Original)),
+        "createdAt" => value(|row, _| row.created_at),
+        "updatedAt" => value(|row, _| row.updated_at),
+        "owner" => relation(crate::plan::fields::required::<photo::Entity, user::Entity, User>),
+        "tags" => relation(crate::plan::fields::list::<photo::Entity, tag::Entity, TagOrder, Tag>),
     }
 }

@@ -101,3 +101,17 @@ impl super::ahead::LoadAhead for Post {
         }
     }
 }
+
+crate::plan::declare! {
+    Post: post::Model, interfaces ["Node"] {
+        "id" => value(|row, _| encode_id(NodeType::Post, row.id)),
+        "databaseId" => value(|row, _| row.id),
+        "title" => value(|row, _| row.title.as_str()),
+        "body" => value(|row, _| row.body.as_str()),
+        "createdAt" => value(|row, _| row.created_at),
+        "updatedAt" => value(|row, _| row.updated_at),
+        "author" => relation(crate::plan::fields::required::<post::Entity, user::Entity, User>),
+        "commentCount" => relation(crate::plan::fields::count::<post::Entity, comment::Entity>),
+        "comments" => relation(crate::plan::fields::connection::<post::Entity, comment::Entity, CommentFilterInput, CommentOrder, Comment>),
+    }
+}

@@ -89,3 +89,16 @@ impl super::ahead::LoadAhead for Profile {
         }
     }
 }
+
+crate::plan::declare! {
+    Profile: profile::Model, interfaces ["Node"] {
+        "id" => value(|row, _| encode_id(NodeType::Profile, row.id)),
+        "databaseId" => value(|row, _| row.id),
+        "displayName" => value(|row, _| row.display_name.as_str()),
+        "bio" => value(|row, _| row.bio.as_str()),
+        "avatarUrl" => value(|row, _| row.avatar_url.as_deref()),
+        "createdAt" => value(|row, _| row.created_at),
+        "updatedAt" => value(|row, _| row.updated_at),
+        "user" => relation(crate::plan::fields::required::<profile::Entity, user::Entity, User>),
+    }
+}

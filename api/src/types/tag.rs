@@ -80,3 +80,14 @@ impl super::ahead::LoadAhead for Tag {
         }
     }
 }
+
+crate::plan::declare! {
+    Tag: tag::Model, interfaces ["Node"] {
+        "id" => value(|row, _| encode_id(NodeType::Tag, row.id)),
+        "databaseId" => value(|row, _| row.id),
+        "name" => value(|row, _| row.name.as_str()),
+        "createdAt" => value(|row, _| row.created_at),
+        "photoCount" => relation(crate::plan::fields::count::<tag::Entity, photo::Entity>),
+        "photos" => relation(crate::plan::fields::connection::<tag::Entity, photo::Entity, PhotoFilterInput, PhotoOrder, Photo>),
+    }
+}

@@ -10,6 +10,7 @@ use super::inputs::photo::{PhotoFilterInput, PhotoOrder};
 use super::inputs::post::{PostFilterInput, PostOrder};
 use super::{Comment, Photo, Post, Profile, load_count, load_one, object_with_connections};
 use crate::error::ApiResult;
+use crate::plan::fields;
 use crate::types::node::{NodeType, encode_id};
 use crate::viewer::Viewer;
 
@@ -129,5 +130,23 @@ impl super::ahead::LoadAhead for User {
             }
             _ => None,
         }
+    }
+}
+
+crate::plan::declare! {
+    User: user::Model, interfaces ["Node"] {
+        "id" => value(|row, _| encode_id(NodeType::User, row.id)),
+        "databaseId" => value(|row, _| row.id),
+        "username" => value(|row, _| row.username.as_str()),
+        // Its owner's only, as the resolver decides.
+        "email" => value(|row, env| env.viewer.is(row.id).then_some(row.email.as_str())),
+        "createdAt" => value(|row, _| row.created_at),
+        "updatedAt" => value(|row, _| row.updated_at),
+        "profile" => relation(fields::to_one::<user::Entity, profile::Entity, Profile>),
+        "postCount" => relation(fields::count::<user::Entity, post::Entity>),
+        "photoCount" => relation(fields::count::<user::Entity, photo::Entity>),
+        "posts" => relation(fields::connection::<user::Entity, post::Entity, PostFilterInput, PostOrder, Post>),
+        "photos" => relation(fields::connection::<user::Entity, photo::Entity, PhotoFilterInput, PhotoOrder, Photo>),
+        "comments" => relation(fields::connection::<user::Entity, comment::Entity, CommentFilterInput, CommentOrder, Comment>),
     }
 }
