@@ -22,7 +22,10 @@
 //! `postgres://postgres@127.0.0.1:5432?sslmode=disable`: over loopback, for
 //! Folio and pgbench alike, TLS would only add its own cost to both),
 //! `FOLIO_BENCH_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`),
-//! `FOLIO_BENCH_BACKENDS` (comma-separated subset of `sqlite,postgres,mysql`).
+//! `FOLIO_BENCH_BACKENDS` (comma-separated subset of `sqlite,postgres,mysql`),
+//! `FOLIO_BENCH_EXECUTION` (comma-separated `--execution` values, each on a
+//! fresh server in turn, default `plan`: `executor,plan` measures the
+//! planner against async-graphql's executor in one run).
 //! It talks to 127.0.0.1 only, and every run is bounded in time.
 
 #![allow(
@@ -159,7 +162,7 @@ async fn bench() {
         ),
     ];
     println!(
-        "{:<9} {:<52} {:>4} {:>7} {:>7} {:>7} {:>5} {:>8} {:>8} {:>8} {:>6}",
+        "{:<17} {:<52} {:>4} {:>7} {:>7} {:>7} {:>5} {:>8} {:>8} {:>8} {:>6}",
         "backend",
         "query",
         "conc",
@@ -217,11 +220,24 @@ async fn run_backend(backend: &str, scratch: &BenchDb, seconds: u64) {
     };
     db.close().await.ok();
 
-    let server = ServerProcess::start(&scratch.url, &[]);
     let client = reqwest::Client::new();
-    run_queries(backend, &server, &client, &statements, &floors, seconds).await;
-    if backend == "postgres" && env_or("FOLIO_BENCH_FLAMEGRAPH", "1") != "0" {
-        flamegraph(&server, &client).await;
+    // Each way of running queries on a server of its own, one after the other.
+    let executions = env_or("FOLIO_BENCH_EXECUTION", "plan");
+    let executions: Vec<&str> = executions.split(',').map(str::trim).collect();
+    for execution in &executions {
+        let server = ServerProcess::start(&scratch.url, &["--execution", execution]);
+        let label = if executions.len() > 1 {
+            format!("{backend}/{execution}")
+        } else {
+            backend.to_owned()
+        };
+        run_queries(&label, &server, &client, &statements, &floors, seconds).await;
+        if backend == "postgres"
+            && *execution == executions[executions.len() - 1]
+            && env_or("FOLIO_BENCH_FLAMEGRAPH", "1") != "0"
+        {
+            flamegraph(&server, &client).await;
+        }
     }
 }
 
@@ -251,7 +267,7 @@ async fn run_queries(
             let rate = run.count as f64 / run.elapsed.as_secs_f64();
             let floor = floors.get(q * CONCURRENCIES.len() + c).copied();
             println!(
-                "{:<9} {:<52} {:>4} {:>7.0} {:>7.2} {:>7.2} {:>5} {:>8.0} {:>8.1} {:>8} {:>6}",
+                "{:<17} {:<52} {:>4} {:>7.0} {:>7.2} {:>7.2} {:>5} {:>8.0} {:>8.1} {:>8} {:>6}",
                 backend,
                 name,
                 concurrency,
