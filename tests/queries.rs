@@ -581,3 +581,93 @@ fn strip_key(value: &mut Value, key: &str) {
         _ => {}
     }
 }
+
+/// The body the server answers `query` with, as the text it sent.
+async fn body_text(app: &TestApp, query: &str, variables: Value) -> String {
+    app.client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("sending a GraphQL request")
+        .text()
+        .await
+        .expect("a body")
+}
+
+#[tokio::test]
+async fn a_failed_non_null_field_nulls_its_nearest_nullable_parent() {
+    let app = TestApp::seeded(&data::small(3)).await;
+    // `posts` is non-null: its error nulls the user, which may be null, and
+    // the sibling root field keeps its value, in selection order.
+    let body = body_text(
+        &app,
+        r#"{ tags(first: 1) { totalCount } user(username: "user0001") { username posts(first: 500) { nodes { title } } } }"#,
+        json!({}),
+    )
+    .await;
+    let parsed: Value = serde_json::from_str(&body).expect("a JSON body");
+    assert!(
+        body.starts_with(r#"{"data":{"tags":{"totalCount":"#),
+        "the sibling answered, first: {body}"
+    );
+    assert_eq!(parsed["data"]["user"], Value::Null, "{body}");
+    assert!(
+        body.contains(r#""user":null"#),
+        "the user is there, as null: {body}"
+    );
+    assert_eq!(parsed["errors"][0]["extensions"]["code"], "PAGE_TOO_LARGE");
+    assert_eq!(parsed["errors"][0]["path"], json!(["user", "posts"]));
+
+    // In a list of non-null users under a non-null connection, nothing on
+    // the way up may be null: the whole data is.
+    let body = app
+        .graphql(
+            "{ users(first: 2) { nodes { username posts(first: 500) { nodes { title } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"], Value::Null, "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PAGE_TOO_LARGE");
+    assert_eq!(
+        body["errors"][0]["path"],
+        json!(["users", "nodes", 0, "posts"])
+    );
+}
+
+#[tokio::test]
+async fn each_item_of_a_mixed_list_has_its_own_types_field_order() {
+    let app = TestApp::seeded(&data::small(3)).await;
+    let found = app
+        .data(
+            "{ users(first: 1) { nodes { id } } tags(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let user = found["users"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tag = found["tags"]["nodes"][0]["id"].as_str().unwrap().to_owned();
+    let body = body_text(
+        &app,
+        "query($ids: [ID!]!) { nodes(ids: $ids) {
+            ... on User { id username }
+            ...T
+            ... on Node { id }
+        } }
+        fragment T on Tag { name id }",
+        json!({ "ids": [user, tag, user] }),
+    )
+    .await;
+    let parsed: Value = serde_json::from_str(&body).expect("a JSON body");
+    let name = parsed["data"]["nodes"][1]["name"]
+        .as_str()
+        .expect("a tag name");
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"data":{{"nodes":[{{"id":"{user}","username":"user0001"}},{{"name":"{name}","id":"{tag}"}},{{"id":"{user}","username":"user0001"}}]}}}}"#
+        ),
+    );
+}

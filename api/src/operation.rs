@@ -33,6 +33,7 @@ use crate::auth::ClientAddress;
 use crate::budget::{OnlyValidate, Room, ValuesInFlight};
 use crate::config::{Execution, QueryLimits};
 use crate::document::Documents;
+use crate::document::types::{Concrete, ConcreteTypes, SchemaTypes};
 use crate::error::ApiError;
 use crate::loader::Loaders;
 use crate::media::Media;
@@ -62,6 +63,9 @@ pub struct Executor {
     execution: Execution,
     /// The image store, which planned photo URLs name.
     media: Arc<Media>,
+    /// The schema's field types and interfaces, which decide what an error
+    /// nulls and which fragments order an object.
+    types: Arc<SchemaTypes>,
 }
 
 /// Who runs an operation.
@@ -131,6 +135,7 @@ impl Executor {
         timeout: Duration,
         live: Arc<crate::live::Hub>,
     ) -> Executor {
+        let types = Arc::new(SchemaTypes::from_sdl(&schema.sdl()));
         Executor {
             schema,
             db,
@@ -139,6 +144,7 @@ impl Executor {
             values_in_flight,
             timeout,
             live,
+            types,
             plans: Arc::default(),
             execution: Execution::Executor,
             media: Arc::new(Media::in_memory()),
@@ -193,6 +199,7 @@ impl Executor {
         if is_subscription && transport == Transport::Socket {
             let request = request.data(self.live.clone());
             let limits = self.limits;
+            let types = self.types.clone();
             // A panic ends the subscription with one last response, its
             // error (unwind safety asserted as in `unless_panicked`).
             let responses =
@@ -200,7 +207,14 @@ impl Executor {
                     .catch_unwind()
                     .map(move |item| {
                         let mut response = item.unwrap_or_else(|panic| panicked(panic.as_ref()));
-                        finish(&limits, &mut response, &document, operation.as_deref());
+                        let context = (&*types, &Concrete::new());
+                        finish(
+                            &limits,
+                            context,
+                            &mut response,
+                            &document,
+                            operation.as_deref(),
+                        );
                         response
                     });
             return Outcome::Stream(responses.boxed());
@@ -234,7 +248,8 @@ impl Executor {
                 )),
             }
         }
-        let request = request.data(room.clone());
+        let concrete = Arc::new(ConcreteTypes::default());
+        let request = request.data(room.clone()).data(concrete.clone());
         let execution = unless_panicked(batches.run(self.schema.execute(request)));
         let execution = crate::plan::reference_run(planned.is_some(), execution);
         let timed = match transport {
@@ -249,7 +264,13 @@ impl Executor {
                 Response::from_errors(vec![error])
             }
         };
-        finish(&self.limits, &mut response, &document, operation.as_deref());
+        finish(
+            &self.limits,
+            (&self.types, &concrete.take()),
+            &mut response,
+            &document,
+            operation.as_deref(),
+        );
         if let Some(written) = planned {
             self.plans.planned();
             crate::plan::compare(&written, &mut response);
@@ -313,15 +334,24 @@ fn panicked(payload: &(dyn std::any::Any + Send)) -> Response {
 }
 
 /// What every response gets before it is written: codes for the errors
-/// raised before execution, and its fields in selection order.
+/// raised before execution, the nulls its field errors make, and its fields
+/// in selection order.
 fn finish(
     limits: &QueryLimits,
+    (types, concrete): (&SchemaTypes, &Concrete),
     response: &mut Response,
     document: &ExecutableDocument,
     operation: Option<&str>,
 ) {
     crate::document::code_request_errors(limits, &mut response.errors);
-    crate::document::order::order_response(&mut response.data, document, operation);
+    crate::document::nulls::propagate_nulls(response, document, operation, types, concrete);
+    crate::document::order::order_response(
+        &mut response.data,
+        document,
+        operation,
+        types,
+        concrete,
+    );
 }
 
 /// Whether `response` is a request error: it failed before execution

@@ -1,9 +1,12 @@
 //! The root `Query`: entry points into the graph. Thin: it validates
 //! arguments and hands over to the loaders and the types.
 
-use async_graphql::{Context, ID, MergedObject, Object};
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, MergedObject, Object, QueryPathSegment};
 use entity::{photo, post, tag, user};
 
+use crate::document::types::{ConcreteTypes, Step};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::loader::ByUnique;
 use crate::plan::root;
@@ -43,7 +46,11 @@ impl Lookups {
         #[graphql(desc = "The object's global id.")] id: ID,
     ) -> ApiResult<Option<Node>> {
         let (node_type, row) = decode_id(&id, "id").gql()?;
-        load_node(ctx, node_type, row).await
+        let node = load_node(ctx, node_type, row).await?;
+        if node.is_some() {
+            record_type(ctx, None, node_type);
+        }
+        Ok(node)
     }
 
     /// Fetches several objects by their global ids, in the order given; null
@@ -68,11 +75,34 @@ impl Lookups {
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
         // Every lookup goes to the request's loaders: one statement per type.
-        futures_util::future::try_join_all(
-            decoded.into_iter().map(|(t, row)| load_node(ctx, t, row)),
+        let nodes = futures_util::future::try_join_all(
+            decoded.iter().map(|&(t, row)| load_node(ctx, t, row)),
         )
-        .await
+        .await?;
+        for (i, (node, (node_type, _))) in nodes.iter().zip(&decoded).enumerate() {
+            if node.is_some() {
+                record_type(ctx, Some(i), *node_type);
+            }
+        }
+        Ok(nodes)
     }
+}
+
+/// Tells the pipeline the concrete type of the `Node` at this field (or at
+/// its item `index`), which orders its fields by the selections on its type.
+fn record_type(ctx: &Context<'_>, index: Option<usize>, node_type: NodeType) {
+    let Some(concrete) = ctx.data_opt::<Arc<ConcreteTypes>>() else {
+        return;
+    };
+    let mut path: Vec<Step> = std::iter::successors(ctx.path_node.as_ref(), |node| node.parent)
+        .map(|node| match node.segment {
+            QueryPathSegment::Index(i) => Step::Index(i),
+            QueryPathSegment::Name(name) => Step::Key(name.to_owned()),
+        })
+        .collect();
+    path.reverse();
+    path.extend(index.map(Step::Index));
+    concrete.record(path, node_type.name());
 }
 
 object_with_connections! {

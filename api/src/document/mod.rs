@@ -2,14 +2,17 @@
 //! before and after async-graphql runs it. It parses each document once (a
 //! bounded cache by text), holds it to the shape limits ([`shape`]), says
 //! which of its operations runs, gives every error raised before execution
-//! its code, and puts a response's fields back in selection order
-//! ([`order`]).
+//! its code, nulls what a field error nulls ([`nulls`]), and puts a
+//! response's fields back in selection order ([`order`]).
 //!
-//! It knows the document and the limits, never the schema, the database or
-//! a transport: [`crate::operation`] runs what it has read.
+//! It knows the document, the limits and the types the schema's SDL
+//! declares ([`types`]), never the schema's code, the database or a
+//! transport: [`crate::operation`] runs what it has read.
 
+pub mod nulls;
 pub mod order;
 pub mod shape;
+pub mod types;
 
 use std::sync::Arc;
 
