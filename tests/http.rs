@@ -668,3 +668,89 @@ async fn every_response_is_nosniff_and_every_mutation_answer_is_not_stored() {
         );
     }
 }
+
+/// `query`'s answer from `app` to a client that accepts `encodings`: its
+/// `Content-Encoding` (if any) and its body as sent.
+async fn encoded(app: &TestApp, query: &str, encodings: &str) -> (Option<String>, Vec<u8>) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept-encoding", encodings)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let encoding = response
+        .headers()
+        .get("content-encoding")
+        .map(|value| value.to_str().unwrap().to_owned());
+    (encoding, response.bytes().await.unwrap().to_vec())
+}
+
+const LARGE: &str =
+    "{ users(first: 20) { nodes { username posts(first: 10) { nodes { title body } } } } }";
+
+#[tokio::test]
+async fn large_responses_are_compressed_and_small_ones_are_not() {
+    let app = TestApp::seeded(&data::small(20)).await;
+    let (none, plain) = encoded(&app, LARGE, "identity").await;
+    assert_eq!(none, None);
+    assert!(
+        plain.len() > 1024,
+        "a large response: {} bytes",
+        plain.len()
+    );
+
+    let (gzip, compressed) = encoded(&app, LARGE, "gzip").await;
+    assert_eq!(gzip.as_deref(), Some("gzip"));
+    assert!(
+        compressed.len() < plain.len() / 2,
+        "{} of {} bytes",
+        compressed.len(),
+        plain.len()
+    );
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut decoded,
+    )
+    .unwrap();
+    assert_eq!(decoded, plain, "the same answer once decoded");
+
+    // What browsers send: the encoding is one of them.
+    let (chosen, _) = encoded(&app, LARGE, "gzip, deflate, br, zstd").await;
+    assert!(
+        matches!(chosen.as_deref(), Some("zstd" | "br" | "gzip" | "deflate")),
+        "{chosen:?}"
+    );
+
+    // Below --compression-min-bytes (1 KiB), a response goes as it is.
+    let (small, body) = encoded(&app, "{ __typename }", "gzip, deflate, br, zstd").await;
+    assert_eq!(small, None, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, br#"{"data":{"__typename":"Query"}}"#);
+}
+
+#[tokio::test]
+async fn compression_level_zero_sends_every_response_as_it_is() {
+    let config = api::config::ServerConfig {
+        compression_level: 0,
+        ..api::config::ServerConfig::default()
+    };
+    let db = folio_tests::TestDb::new().await;
+    db.seed(&data::small(20)).await;
+    let app = TestApp::spawn_on(db, config).await;
+    let (encoding, body) = encoded(&app, LARGE, "gzip, deflate, br, zstd").await;
+    assert_eq!(encoding, None);
+    assert!(body.len() > 1024);
+    let min_bytes = api::config::ServerConfig {
+        compression_min_bytes: 60_000,
+        ..api::config::ServerConfig::default()
+    };
+    let db = folio_tests::TestDb::new().await;
+    db.seed(&data::small(20)).await;
+    let app = TestApp::spawn_on(db, min_bytes).await;
+    let (encoding, body) = encoded(&app, LARGE, "gzip").await;
+    assert!(body.len() < 60_000, "{} bytes", body.len());
+    assert_eq!(encoding, None, "below the configured size");
+}

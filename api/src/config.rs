@@ -186,6 +186,17 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_EXECUTION", value_enum, default_value_t = Execution::Plan)]
     pub execution: Execution,
 
+    /// Responses smaller than this, in bytes, are sent as they are: below it
+    /// compressing costs more CPU than the bytes it saves are worth.
+    #[arg(long, env = "FOLIO_COMPRESSION_MIN_BYTES", default_value_t = 1024)]
+    pub compression_min_bytes: u16,
+
+    /// The level each encoding a client accepts (`zstd`, `br`, `gzip`,
+    /// `deflate`) compresses at, clamped to its range (zstd 1–22, brotli
+    /// 0–11, gzip and deflate 1–9); 0 sends every response uncompressed.
+    #[arg(long, env = "FOLIO_COMPRESSION_LEVEL", default_value_t = 3)]
+    pub compression_level: u8,
+
     /// The limits every query is checked against before it runs.
     #[command(flatten)]
     pub limits: QueryLimits,

@@ -45,8 +45,10 @@ use headers::HeaderMapExt;
 use headers::authorization::{Authorization, Bearer};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -81,6 +83,25 @@ pub struct AppState {
     pub origins: Arc<Origins>,
 }
 
+/// Compression as configured: none at level 0; else every encoding the
+/// client accepts at the configured level, for responses of at least the
+/// configured size that are not images, gRPC or event streams.
+fn compression(config: &ServerConfig) -> CompressionLayer<impl Predicate + use<>> {
+    let worth_it = SizeAbove::new(config.compression_min_bytes)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    let mut layer = CompressionLayer::new();
+    if config.compression_level == 0 {
+        layer = layer.no_br().no_deflate().no_gzip().no_zstd();
+    }
+    layer
+        .quality(CompressionLevel::Precise(i32::from(
+            config.compression_level,
+        )))
+        .compress_when(worth_it)
+}
+
 /// The app with its routes and middleware.
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -108,7 +129,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
             middleware::limit_body,
         ))
         .with_state(state)
-        .layer(CompressionLayer::new())
+        .layer(compression(config))
         .layer(axum::middleware::from_fn_with_state(
             TimeLimits {
                 ordinary: Duration::from_secs(config.request_timeout_secs),
