@@ -99,7 +99,7 @@ where
         return None;
     }
     let child = planner.object::<T>(&field.selection_set.node)?;
-    let unread = Unread::unless(child.names());
+    let unread = crate::plan::columns::unread_unless(child.names());
     Some(Box::new(ToOnePlan::<P, C, T> {
         child,
         unread,
@@ -322,8 +322,9 @@ impl<M: Send + Sync + 'static> ConnectionShape<M> {
         let sort = O::sort(env.argument::<O>(field, "orderBy")?);
         let page = Page::from_args::<E, _>(&args, sort)
             .map_err(|_| Fallback("a page the executor refuses"))?;
-        let unread = Unread::unless(self.items.iter().flat_map(ObjectPlan::names))
-            .reading(sort.key.column().as_str());
+        let unread =
+            crate::plan::columns::unread_unless(self.items.iter().flat_map(ObjectPlan::names))
+                .reading(sort.key.column().as_str());
         Ok(Slice {
             filter,
             sort,
@@ -660,8 +661,10 @@ where
             sort,
             page: Page::all(),
             with_total: false,
-            unread: Unread::unless(self.shape.items.iter().flat_map(ObjectPlan::names))
-                .reading(sort.key.column().as_str()),
+            unread: crate::plan::columns::unread_unless(
+                self.shape.items.iter().flat_map(ObjectPlan::names),
+            )
+            .reading(sort.key.column().as_str()),
         };
         Ok(Box::new(ManyBound::<P, C, Unfiltered, O::Key> {
             shape: &self.shape,

@@ -29,6 +29,7 @@
 //! reference: with `check_plans` on (the test suite turns it on), every
 //! planned response is compared byte for byte with the executor's.
 
+pub(crate) mod columns;
 pub(crate) mod fields;
 pub(crate) mod json;
 pub(crate) mod root;

@@ -292,7 +292,7 @@ where
 
 /// The on-demand columns a row leaves unread when its selection is `selected`.
 pub(crate) fn unread_of(selected: &async_graphql::Lookahead<'_>) -> Unread {
-    Unread::unless(names_under(selected))
+    crate::plan::columns::unread_unless(names_under(selected))
 }
 
 /// The names of the fields selected under `selected`, fragments inlined:
@@ -314,7 +314,8 @@ where
     E: EntityTrait,
     K: SortKey<E>,
 {
-    Unread::unless(selected).reading(sea_orm::IdenStatic::as_str(&sort.key.column()))
+    crate::plan::columns::unread_unless(selected)
+        .reading(sea_orm::IdenStatic::as_str(&sort.key.column()))
 }
 
 /// Resolves the number of `C` rows related to the `P` row `parent`.
