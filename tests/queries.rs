@@ -582,30 +582,14 @@ fn strip_key(value: &mut Value, key: &str) {
     }
 }
 
-/// The body the server answers `query` with, as the text it sent.
-async fn body_text(app: &TestApp, query: &str, variables: Value) -> String {
-    app.client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("sending a GraphQL request")
-        .text()
-        .await
-        .expect("a body")
-}
-
 #[tokio::test]
 async fn a_failed_non_null_field_nulls_its_nearest_nullable_parent() {
     let app = TestApp::seeded(&data::small(3)).await;
     // `posts` is non-null: its error nulls the user, which may be null, and
     // the sibling root field keeps its value, in selection order.
-    let body = body_text(
-        &app,
-        r#"{ tags(first: 1) { totalCount } user(username: "user0001") { username posts(first: 500) { nodes { title } } } }"#,
-        json!({}),
-    )
-    .await;
+    let query = r#"{ tags(first: 1) { totalCount }
+        user(username: "user0001") { username posts(first: 500) { nodes { title } } } }"#;
+    let body = app.text(query, json!({})).await;
     let parsed: Value = serde_json::from_str(&body).expect("a JSON body");
     assert!(
         body.starts_with(r#"{"data":{"tags":{"totalCount":"#),
@@ -649,17 +633,17 @@ async fn each_item_of_a_mixed_list_has_its_own_types_field_order() {
         .unwrap()
         .to_owned();
     let tag = found["tags"]["nodes"][0]["id"].as_str().unwrap().to_owned();
-    let body = body_text(
-        &app,
-        "query($ids: [ID!]!) { nodes(ids: $ids) {
+    let body = app
+        .text(
+            "query($ids: [ID!]!) { nodes(ids: $ids) {
             ... on User { id username }
             ...T
             ... on Node { id }
         } }
         fragment T on Tag { name id }",
-        json!({ "ids": [user, tag, user] }),
-    )
-    .await;
+            json!({ "ids": [user, tag, user] }),
+        )
+        .await;
     let parsed: Value = serde_json::from_str(&body).expect("a JSON body");
     let name = parsed["data"]["nodes"][1]["name"]
         .as_str()

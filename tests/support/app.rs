@@ -101,6 +101,20 @@ impl TestApp {
         response.json().await.expect("a JSON response")
     }
 
+    /// POSTs a GraphQL request and returns the body as the text the server
+    /// sent (for what parsing would hide: key order, absent keys).
+    pub async fn text(&self, query: &str, variables: Value) -> String {
+        self.client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("sending a GraphQL request")
+            .text()
+            .await
+            .expect("a body")
+    }
+
     /// Registers `username` (password `password123`) and returns its token and global id.
     pub async fn register(&self, username: &str) -> (String, String) {
         let body = self
