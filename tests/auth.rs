@@ -268,8 +268,35 @@ async fn wrong_login(app: &TestApp, login: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// A client whose connections come from `address` (any of 127.0.0.0/8,
+/// which all lead to this machine): another client address to the server.
+fn client_from(address: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .build()
+        .unwrap()
+}
+
+/// A `login` from `client` with `password`.
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/graphql"))
+        .json(&json!({
+            "query": LOGIN,
+            "variables": { "input": { "login": login, "password": password } },
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
+async fn sign_in_attempts_are_rate_limited_per_account_and_per_address() {
     use api::config::ServerConfig;
     let config = ServerConfig {
         sign_in_attempts_per_login: 3,
@@ -277,15 +304,15 @@ async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
         ..ServerConfig::default()
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
-    // One attempt from this address, and one for the username `ada` (and
-    // one for its e-mail): registering counts as signing in.
+    // One attempt from this address: registering counts as signing in,
+    // and makes this address one of ada's usual ones.
     app.register("ada").await;
-    for _ in 0..2 {
+    for _ in 0..3 {
         let body: Value = wrong_login(&app, "ada").await.json().await.unwrap();
         assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
     }
-    // The fourth for the same username, however it is spelled, is refused unchecked.
-    let refused = wrong_login(&app, " ADA ").await;
+    // The fourth for the account, however it is spelled, is refused unchecked.
+    let refused = wrong_login(&app, " ADA@example.COM ").await;
     let retry_after: u64 = refused.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -297,20 +324,124 @@ async fn sign_in_attempts_are_rate_limited_per_username_and_per_address() {
     assert_eq!(code(error), "RATE_LIMITED", "{body}");
     assert_eq!(error["extensions"]["retryAfter"], json!(retry_after));
 
-    // Three attempts from this address so far, plus the registration: the
-    // next, for another name, is the address's fifth in the minute, and
-    // the one after it the sixth.
-    let body: Value = wrong_login(&app, "bob").await.json().await.unwrap();
-    assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
+    // Five attempts from this address so far: the sixth, for a name no
+    // one has, is refused by the address's limit.
     let body: Value = wrong_login(&app, "bob").await.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+    // From another address, bob is tried as usual.
+    let other = client_from([127, 0, 0, 2]);
+    let body: Value = login_from(&app, &other, "bob", "wrong password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
+}
+
+/// Guessing from addresses an account never signed in from spends one
+/// budget for the account, whichever of its username or e-mail is typed;
+/// it does not lock the owner out where the owner usually signs in.
+#[tokio::test]
+async fn guesses_from_elsewhere_do_not_lock_the_owner_out() {
+    let app = TestApp::spawn().await;
+    // Registered (so signed in) from 127.0.0.1: the owner's usual address.
+    app.register("victim01").await;
+    let guesser = client_from([127, 0, 0, 2]);
+    // Ten a minute for the account from strangers, username and e-mail together.
+    for i in 0..10 {
+        let login = if i % 2 == 0 {
+            "victim01"
+        } else {
+            "Victim01@Example.com"
+        };
+        let body: Value = login_from(&app, &guesser, login, "wrong password")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{i}: {body}");
+    }
+    for (client, login) in [
+        (&guesser, "victim01@example.com"),
+        (&guesser, "victim01"),
+        // Another stranger shares the spent budget.
+        (&client_from([127, 0, 0, 3]), "victim01"),
+    ] {
+        let body: Value = login_from(&app, client, login, "password123")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+    }
+    // The owner, from the usual address, signs in with the right password.
+    let body: Value = login_from(&app, &app.client, "victim01", "password123")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"]["login"]["user"]["username"], "victim01",
+        "{body}"
+    );
+}
+
+/// Usernames compare byte for byte and e-mails by one case rule, the same
+/// on every backend: no accented spelling names another account (MariaDB's
+/// accent-insensitive collations once let `victìm01` sign in as
+/// `victim01`), and a non-ASCII capital is the same letter as its small one
+/// (SQLite once folded ASCII letters only).
+#[tokio::test]
+async fn usernames_and_e_mails_compare_the_same_way_on_every_backend() {
+    let app = TestApp::spawn().await;
+    app.register("victim01").await;
+    for login in ["victìm01", "víctim01@example.com", "victim01@exämple.com"] {
+        let body: Value = login_from(&app, &app.client, login, "password123")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            code(&body["errors"][0]),
+            "UNAUTHENTICATED",
+            "{login}: {body}"
+        );
+    }
+    let found = app
+        .data(r#"{ user(username: "victìm01") { username } }"#, json!({}))
+        .await;
+    assert_eq!(found["user"], Value::Null);
+
+    let erik =
+        json!({ "username": "erik", "email": "Ærik@Example.com", "password": "password123" });
+    app.data(REGISTER, json!({ "input": erik })).await;
+    for login in ["Ærik@Example.com", "ærik@example.com", " ÆRIK@EXAMPLE.COM "] {
+        let body: Value = login_from(&app, &app.client, login, "password123")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["data"]["login"]["user"]["username"], "erik",
+            "{login}: {body}"
+        );
+    }
+    let twin =
+        json!({ "username": "erik_two", "email": "ærik@example.com", "password": "password123" });
+    let error = app.error(REGISTER, json!({ "input": twin })).await;
+    assert_eq!(code(&error), "CONFLICT", "{error}");
+    assert_eq!(error["extensions"]["field"], "email", "{error}");
+    // An accented twin is another address, on every backend.
+    let accented =
+        json!({ "username": "erik_three", "email": "Ærík@Example.com", "password": "password123" });
+    app.data(REGISTER, json!({ "input": accented })).await;
 }
 
 /// `register` tells whether a username or an e-mail is taken (`CONFLICT`),
-/// so it is counted as a sign-in by both: trying one e-mail again and again
-/// is refused as trying one login is.
+/// so it is counted as a sign-in for the account they name: trying one
+/// e-mail again and again is refused as trying one login is.
 #[tokio::test]
-async fn registering_is_rate_limited_per_username_and_per_e_mail() {
+async fn registering_is_rate_limited_per_account() {
     use api::config::ServerConfig;
     let config = ServerConfig {
         sign_in_attempts_per_login: 3,
@@ -319,23 +450,34 @@ async fn registering_is_rate_limited_per_username_and_per_e_mail() {
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
     app.register("eve").await;
+    let stranger = client_from([127, 0, 0, 2]);
     let register = |username: &'static str| {
-        app.graphql(
-            "mutation($input: RegisterInput!) { register(input: $input) { token } }",
-            json!({ "input": {
-                "username": username,
-                "email": "Eve@Example.com",
-                "password": "password123",
-            } }),
-        )
+        stranger
+            .post(app.url("/graphql"))
+            .json(&json!({
+                "query": "mutation($input: RegisterInput!) { register(input: $input) { token } }",
+                "variables": { "input": {
+                    "username": username,
+                    "email": "Eve@Example.com",
+                    "password": "password123",
+                } },
+            }))
+            .send()
     };
-    for username in ["eve_two", "eve_three"] {
-        let body = register(username).await;
+    for username in ["eve_two", "eve_three", "eve_four"] {
+        let body: Value = register(username).await.unwrap().json().await.unwrap();
         assert_eq!(code(&body["errors"][0]), "CONFLICT", "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], "email", "{body}");
     }
-    // The fourth try of the e-mail in the minute is refused before it is checked.
-    let body = register("eve_four").await;
+    // The fourth try of eve's e-mail in the minute is refused before it is checked,
+    // and so is a login to her account by its username from the same stranger.
+    let body: Value = register("eve_five").await.unwrap().json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
+    let body: Value = login_from(&app, &stranger, "eve", "password123")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
     // Another e-mail and username are not held back.
     let (_, _) = app.register("frank").await;
@@ -350,8 +492,7 @@ async fn an_over_long_login_is_refused_before_it_counts_as_an_attempt() {
         ..ServerConfig::default()
     };
     let app = TestApp::spawn_on(folio_tests::TestDb::new().await, config).await;
-    // The address's first attempt, and ada's first: registering counts as
-    // signing in.
+    // The address's first attempt: registering counts as signing in.
     app.register("ada").await;
     let long = "a".repeat(10_000);
     for login in [
@@ -366,10 +507,10 @@ async fn an_over_long_login_is_refused_before_it_counts_as_an_attempt() {
             assert_eq!(error["extensions"]["field"], "input.login", "{body}");
         }
     }
-    // Fifteen refused, none counted: ada's nine left and the address's ten
-    // left are all still there.
+    // Fifteen refused, none counted: ada's ten from here and the address's
+    // ten left are all still there.
     let login = json!({ "input": { "login": "ada", "password": "password123" } });
-    for _ in 0..9 {
+    for _ in 0..10 {
         let signed_in = app.data(LOGIN, login.clone()).await;
         assert_eq!(signed_in["login"]["user"]["username"], "ada");
     }

@@ -139,3 +139,117 @@ async fn status_names_migrations_the_database_has_and_this_binary_does_not() {
         .expect("an unknown applied migration is reported");
     assert!(err.to_string().contains("m20991231_000001_from_the_future"));
 }
+
+/// Applies the versions up to and including `name`.
+async fn up_to(db: &TestDb, name: &str) {
+    let migrations = Migrator::migrations();
+    let through = migrations
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no version {name}"));
+    Migrator::up(&db.conn, Some(through as u32 + 1))
+        .await
+        .unwrap();
+}
+
+/// Inserts a user as the tables were before version 14 (no `email_key`).
+async fn insert_old_user(db: &TestDb, username: &str, email: &str) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Query};
+    let now = chrono::Utc::now();
+    let insert = Query::insert()
+        .into_table(Alias::new("users"))
+        .columns(
+            [
+                "username",
+                "email",
+                "password_hash",
+                "created_at",
+                "updated_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            username.into(),
+            email.into(),
+            "x".into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    db.conn.execute(&insert).await.map(drop)
+}
+
+/// Version 14 gives the users who exist their e-mail keys, so that they
+/// sign in by any case of their address; two whose addresses differ only by
+/// case stop it, named, wherever the old rule had let both in.
+#[tokio::test]
+async fn version_14_keys_the_e_mails_there_are_and_refuses_twins() {
+    use entity::user;
+    use sea_orm::{EntityTrait, QueryOrder};
+    const V13: &str = "m20261124_000012_photo_tags_photo_created_at";
+    const V14: &str = "m20261207_000014_login_keys";
+
+    let db = empty_database().await;
+    up_to(&db, V13).await;
+    insert_old_user(&db, "ada", " Ada@Example.com")
+        .await
+        .unwrap();
+    insert_old_user(&db, "erik", "Ærik@Example.com")
+        .await
+        .unwrap();
+    up_to(&db, V14).await;
+    let keys: Vec<(String, String)> = user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.username, u.email_key))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("ada".to_owned(), "ada@example.com".to_owned()),
+            ("erik".to_owned(), "ærik@example.com".to_owned()),
+        ]
+    );
+
+    let db = empty_database().await;
+    up_to(&db, V13).await;
+    insert_old_user(&db, "erik", "Ærik@Example.com")
+        .await
+        .unwrap();
+    match insert_old_user(&db, "erik_two", "ærik@example.com").await {
+        // The old rule folded only ASCII letters (SQLite): both are there,
+        // and version 14 will not guess which keeps the address.
+        Ok(()) => {
+            let err = Migrator::up(&db.conn, None)
+                .await
+                .expect_err("version 14 went up over two addresses with one key")
+                .to_string();
+            assert!(err.contains("[1, 2]"), "{err}");
+            assert!(err.contains("differ only in letter case"), "{err}");
+            let pending = Migrator::get_pending_migrations(&db.conn).await.unwrap();
+            assert_eq!(
+                pending.first().map(|m| m.name().to_owned()).as_deref(),
+                Some(V14)
+            );
+            // Once the operator has changed one of them, it goes up.
+            use sea_orm::ConnectionTrait;
+            db.conn
+                .execute_unprepared("UPDATE users SET email = 'erik2@example.com' WHERE id = 2")
+                .await
+                .unwrap();
+            Migrator::up(&db.conn, None).await.unwrap();
+        }
+        // The old rule already refused the twin (a unique violation).
+        Err(err) => assert!(
+            matches!(
+                err.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ),
+            "{err}"
+        ),
+    }
+}

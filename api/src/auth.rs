@@ -248,60 +248,210 @@ type Limiter<K> = governor::DefaultKeyedRateLimiter<K>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub std::net::IpAddr);
 
-/// How many sign-in attempts (`login`, `register`) are let through per
-/// minute for one username or e-mail, and from one address; past them an
-/// attempt is `RATE_LIMITED` before any password is hashed. Every attempt
-/// counts, a successful one too: a limit that only failures filled would
-/// still let a guesser try until one succeeds.
+/// Whom a sign-in attempt is for: the account its username or e-mail names,
+/// or, when it names none, the login as typed (normalised), so that trying
+/// names that do not exist is counted too.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SignInTarget {
+    /// An existing account, by its row id: its username and its e-mail
+    /// share one budget.
+    Account(i32),
+    /// A username or e-mail that names no account.
+    Unknown(crate::validate::Login),
+}
+
+/// How long an address an account signed in from stays one of its usual
+/// addresses after the last sign-in from it.
+const USUAL_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The most (account, address) pairs remembered as usual, about 100 bytes
+/// each; past it, the least recently used are forgotten.
+const USUAL_PAIRS: usize = 100_000;
+
+/// The sign-in rate limits (`login`, `register`); past a limit an attempt is
+/// `RATE_LIMITED` before any password is hashed. Every attempt counts, a
+/// successful one too: a limit that only failures filled would still let a
+/// guesser try until one succeeds.
+///
+/// - **Per address**: `per_address` attempts a minute from one client
+///   address (an IPv6 address counts by its /64 network, which one host
+///   usually holds whole), checked first, before the login is looked up.
+/// - **Per account**: `per_account` attempts a minute for one account,
+///   whichever of its username or e-mail is typed, from all the addresses
+///   it has not signed in from, together. A login that names no account is
+///   counted the same way by the name typed.
+/// - **Usual addresses keep their own budget**: an address the account
+///   signed in from in the last 30 days gets `per_account` attempts a minute
+///   of its own for that account, which guesses from elsewhere do not touch.
+///   So a guesser can spend an account's shared budget, but cannot lock its
+///   owner out where the owner usually signs in.
 pub struct SignInLimits {
-    /// Keyed by the validated login, so that a key is never longer than a
-    /// username or e-mail can be.
-    by_login: Limiter<crate::validate::Login>,
     by_address: Limiter<std::net::IpAddr>,
+    by_account: Limiter<SignInTarget>,
+    by_usual_address: Limiter<(i32, std::net::IpAddr)>,
+    /// When each account last signed in from each address.
+    usual: quick_cache::sync::Cache<(i32, std::net::IpAddr), std::time::Instant>,
 }
 
 impl SignInLimits {
-    /// `per_login` attempts a minute for each username or e-mail, and
-    /// `per_address` from each client address (both at least 1).
-    pub fn new(per_login: u32, per_address: u32) -> SignInLimits {
+    /// `per_account` attempts a minute for each account (and each unknown
+    /// login) and `per_address` from each client address (both at least 1).
+    pub fn new(per_account: u32, per_address: u32) -> SignInLimits {
         let quota = |n: u32| {
             governor::Quota::per_minute(
                 std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
             )
         };
         SignInLimits {
-            by_login: Limiter::keyed(quota(per_login)),
             by_address: Limiter::keyed(quota(per_address)),
+            by_account: Limiter::keyed(quota(per_account)),
+            by_usual_address: Limiter::keyed(quota(per_account)),
+            usual: quick_cache::sync::Cache::new(USUAL_PAIRS),
         }
     }
 
-    /// Counts an attempt for each of `logins` from `address` (if known),
-    /// or says how long to wait.
-    pub fn attempt(
+    /// Counts an attempt from `address` (if known), or says how long to
+    /// wait. The first check of every attempt, before anything is looked up.
+    pub fn check_address(&self, address: Option<ClientAddress>) -> Result<(), ApiError> {
+        if let Some(address) = address {
+            self.by_address
+                .check_key(&address.network())
+                .map_err(rate_limited)?;
+        }
+        forget_full(&self.by_address);
+        Ok(())
+    }
+
+    /// Counts an attempt for `target` from `address`: against the budget of
+    /// that address for the account when the account usually signs in from
+    /// there, against the account's shared budget otherwise.
+    pub fn check_target(
         &self,
-        logins: &[&crate::validate::Login],
+        target: &SignInTarget,
         address: Option<ClientAddress>,
     ) -> Result<(), ApiError> {
-        use governor::clock::{Clock, DefaultClock};
-        let wait = |not_until: governor::NotUntil<_>| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        let usual = match (target, address) {
+            (SignInTarget::Account(id), Some(address)) => {
+                let pair = (*id, address.0);
+                self.usual
+                    .get(&pair)
+                    .is_some_and(|last| last.elapsed() < USUAL_FOR)
+                    .then_some(pair)
             }
+            _ => None,
         };
-        if let Some(ClientAddress(address)) = address {
-            self.by_address.check_key(&address).map_err(wait)?;
-        }
-        for login in logins {
-            self.by_login.check_key(*login).map_err(wait)?;
-        }
-        // Forget keys that are full again, so that the maps stay small.
-        if self.by_login.len() > 10_000 {
-            self.by_login.retain_recent();
-        }
-        if self.by_address.len() > 10_000 {
-            self.by_address.retain_recent();
+        match usual {
+            Some(pair) => {
+                self.by_usual_address
+                    .check_key(&pair)
+                    .map_err(rate_limited)?;
+                forget_full(&self.by_usual_address);
+            }
+            None => {
+                self.by_account.check_key(target).map_err(rate_limited)?;
+                forget_full(&self.by_account);
+            }
         }
         Ok(())
+    }
+
+    /// Remembers that `user_id` signed in from `address`: one of its usual
+    /// addresses from now on.
+    pub fn signed_in(&self, user_id: i32, address: Option<ClientAddress>) {
+        if let Some(address) = address {
+            self.usual
+                .insert((user_id, address.0), std::time::Instant::now());
+        }
+    }
+}
+
+impl ClientAddress {
+    /// The key the per-address limit counts by: the address itself, or for
+    /// IPv6 its /64 network.
+    fn network(self) -> std::net::IpAddr {
+        use std::net::{IpAddr, Ipv6Addr};
+        match self.0 {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+            },
+            v4 => v4,
+        }
+    }
+}
+
+/// `RATE_LIMITED`, with how long to wait.
+fn rate_limited(
+    not_until: governor::NotUntil<
+        <governor::clock::DefaultClock as governor::clock::Clock>::Instant,
+    >,
+) -> ApiError {
+    use governor::clock::{Clock, DefaultClock};
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    ApiError::RateLimited {
+        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    }
+}
+
+/// Forgets the keys of `limiter` that are full again, once it holds many,
+/// so that its map stays small.
+fn forget_full<K: std::hash::Hash + Eq + Clone>(limiter: &Limiter<K>) {
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod sign_in_tests {
+    use super::*;
+
+    fn v6(s: &str) -> Option<ClientAddress> {
+        Some(ClientAddress(s.parse().expect("an address")))
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64_network() {
+        let limits = SignInLimits::new(100, 2);
+        limits
+            .check_address(v6("2001:db8:1:2::1"))
+            .expect("let through");
+        limits
+            .check_address(v6("2001:db8:1:2:ffff::9"))
+            .expect("let through");
+        let refused = limits.check_address(v6("2001:db8:1:2:abcd::7"));
+        assert_eq!(refused.map_err(|e| e.code()), Err("RATE_LIMITED"));
+        // Another /64 has its own budget; an IPv4-mapped address is its IPv4 one.
+        limits
+            .check_address(v6("2001:db8:1:3::1"))
+            .expect("let through");
+        limits
+            .check_address(v6("::ffff:192.0.2.1"))
+            .expect("let through");
+        limits
+            .check_address(Some(ClientAddress(
+                "192.0.2.1".parse().expect("an address"),
+            )))
+            .expect("let through");
+        let refused = limits.check_address(v6("::ffff:192.0.2.1"));
+        assert_eq!(refused.map_err(|e| e.code()), Err("RATE_LIMITED"));
+    }
+
+    #[test]
+    fn a_usual_address_keeps_its_own_budget_for_the_account() {
+        let limits = SignInLimits::new(2, 100);
+        let home = Some(ClientAddress("192.0.2.1".parse().expect("an address")));
+        let away = Some(ClientAddress("198.51.100.7".parse().expect("an address")));
+        let account = SignInTarget::Account(7);
+        limits.signed_in(7, home);
+        for _ in 0..2 {
+            limits.check_target(&account, away).expect("let through");
+        }
+        let refused = limits.check_target(&account, away);
+        assert_eq!(refused.map_err(|e| e.code()), Err("RATE_LIMITED"));
+        limits.check_target(&account, home).expect("let through");
+        // The address is usual for account 7 only.
+        limits
+            .check_target(&SignInTarget::Account(8), home)
+            .expect("let through");
     }
 }

@@ -207,7 +207,9 @@ pub struct ServerConfig {
     pub jwt_secret: Option<String>,
 
     /// Sign-in attempts (`login`, `register`) let through per minute for one
-    /// username or e-mail address; past it, `RATE_LIMITED`.
+    /// account (its username and e-mail together) from the addresses it has
+    /// not signed in from, and for each address it has; past it,
+    /// `RATE_LIMITED`.
     #[arg(long, env = "FOLIO_SIGN_IN_ATTEMPTS", default_value_t = 10)]
     pub sign_in_attempts_per_login: u32,
 

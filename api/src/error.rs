@@ -258,7 +258,7 @@ pub fn is_database_unreachable(err: &DbErr) -> bool {
 /// the column (`users.email`).
 const UNIQUE_FIELDS: &[(&[&str], &str)] = &[
     (&["users_username_key", "users.username"], "username"),
-    (&["users_email_key", "users.email"], "email"),
+    (&["users_email_fold_key", "users.email_key"], "email"),
     (&["tags_name_key", "tags.name"], "name"),
 ];
 

@@ -53,7 +53,9 @@ pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
                 && !domain.ends_with('.')
                 && !domain.contains("..")
         });
-    if !valid {
+    // Lowercasing may lengthen a few letters (`İ` becomes two); the key
+    // must still fit its column.
+    if !valid || entity::user::email_key(value).chars().count() > entity::user::EMAIL_KEY_MAX {
         return Err(bad(field, "not a valid e-mail address"));
     }
     Ok(value.to_owned())

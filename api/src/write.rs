@@ -13,7 +13,7 @@
 //! that a write rolled back emits nothing.
 
 use entity::{photo, photo_tag, post, profile, tag, user};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, OnConflict};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QuerySelect,
@@ -73,15 +73,42 @@ pub async fn find_login(
     db: &impl ConnectionTrait,
     login: &str,
 ) -> Result<Option<user::Model>, DbErr> {
+    // Both columns compare byte for byte on every backend: a username is
+    // stored lowercase, and an e-mail is found by its key, which a login
+    // already is (`validate::login` normalises as `user::email_key` does).
     let column = if login.contains('@') {
-        user::Column::Email
+        user::Column::EmailKey
     } else {
         user::Column::Username
     };
     user::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(column))).eq(crate::validate::normalize(login)))
+        .filter(column.eq(user::email_key(login)))
         .one(db)
         .await
+}
+
+/// The ids of the users who have the username `username` and the e-mail
+/// whose key is `email_key`, if any: who a `register` for them would
+/// collide with. One statement.
+pub async fn find_owners(
+    db: &impl ConnectionTrait,
+    username: &str,
+    email_key: &str,
+) -> Result<(Option<i32>, Option<i32>), DbErr> {
+    let owners = user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Username.eq(username))
+                .add(user::Column::EmailKey.eq(email_key)),
+        )
+        .all(db)
+        .await?;
+    let owner =
+        |matches: &dyn Fn(&user::Model) -> bool| owners.iter().find(|u| matches(u)).map(|u| u.id);
+    Ok((
+        owner(&|u| u.username == username),
+        owner(&|u| u.email_key == email_key),
+    ))
 }
 
 /// The fields of a profile to set; `None` leaves a field as it is.

@@ -12,9 +12,13 @@ pub struct Model {
     /// The unique handle: 3 to 32 characters of a-z, 0-9 and `_`.
     #[sea_orm(unique)]
     pub username: String,
-    /// The e-mail address; unique, compared case-insensitively.
-    #[sea_orm(unique)]
+    /// The e-mail address as the user typed it (trimmed).
     pub email: String,
+    /// The e-mail's comparable form ([`email_key`]): what sign-in looks the
+    /// address up by, and what is unique. Compared byte for byte on every
+    /// backend, so that every backend tells two addresses apart the same way.
+    #[sea_orm(unique)]
+    pub email_key: String,
     /// The argon2id hash of the password, as a PHC string. Never leaves the server.
     pub password_hash: String,
     /// When the user registered (UTC).
@@ -22,6 +26,17 @@ pub struct Model {
     /// When the user was last changed (UTC).
     pub updated_at: DateTimeUtc,
 }
+
+/// The comparable form of an e-mail address: trimmed and lowercased by
+/// Unicode's rules (`Ærik@Example.com` and `ærik@example.com` are one
+/// address). Made here rather than by the database, whose case rules differ
+/// by backend; every write of `email` writes this beside it.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// The longest [`email_key`] the column holds, in characters.
+pub const EMAIL_KEY_MAX: usize = 512;
 
 /// The relations of a user.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

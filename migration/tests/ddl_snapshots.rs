@@ -8,6 +8,7 @@
 //! A new migration has no snapshot yet: `FOLIO_BLESS_DDL=1` writes the
 //! missing ones. It never rewrites one that exists.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use migration::{Migrator, MigratorTrait, SchemaManager};
@@ -45,9 +46,12 @@ async fn statements(
     direction: Direction,
 ) -> Result<String, DbErr> {
     // The mock answers each statement from a queue of results; no migration
-    // runs anywhere near this many.
+    // runs anywhere near this many. A query a migration makes (to fill a new
+    // column from the rows there are) finds no rows.
+    let no_rows: Vec<BTreeMap<&str, sea_orm::Value>> = Vec::new();
     let conn = MockDatabase::new(backend)
         .append_exec_results(std::iter::repeat_n(MockExecResult::default(), 1_000))
+        .append_query_results(std::iter::repeat_n(no_rows, 100))
         .into_connection();
     let manager = SchemaManager::new(&conn);
     match direction {

@@ -253,6 +253,7 @@ async fn run_backend(url: &str, subscribers: usize, mutations: usize) -> Result<
         let writer = entity::user::ActiveModel {
             username: Set("fanout".into()),
             email: Set("fanout@example.com".into()),
+            email_key: Set("fanout@example.com".into()),
             password_hash: Set(api::auth::hash_password("fan-out password").unwrap()),
             ..Default::default()
         }

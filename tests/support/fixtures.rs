@@ -18,6 +18,7 @@ pub async fn user_with_email(
     user::ActiveModel {
         username: Set(username.to_owned()),
         email: Set(email.to_owned()),
+        email_key: Set(user::email_key(email)),
         password_hash: Set(
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
         ),

@@ -109,7 +109,7 @@ macro_rules! decode_in_order {
 }
 
 decode_in_order! {
-    entity::user::Model { id, username, email, password_hash, created_at, updated_at }
+    entity::user::Model { id, username, email, email_key, password_hash, created_at, updated_at }
     entity::profile::Model { id, user_id, display_name, bio, avatar_url, created_at, updated_at }
     entity::post::Model { id, author_id, title, body, created_at, updated_at }
     entity::photo::Model {

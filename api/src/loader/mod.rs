@@ -108,8 +108,10 @@ impl<T> Deref for Shared<T> {
     }
 }
 
-/// Columns no loader ever reads: they are selected as `''` under their own name.
-pub const SECRET_COLUMNS: &[&str] = &["password_hash"];
+/// Columns no loader ever reads: they are selected as `''` under their own
+/// name. The password hash is a secret; the e-mail key is what sign-in
+/// looks an address up by, never shown.
+pub const SECRET_COLUMNS: &[&str] = &["email_key", "password_hash"];
 
 /// Columns a list reads only when its items' selection shows them (or
 /// when they are the list's sort key, which its cursors hold): otherwise the

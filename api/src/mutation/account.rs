@@ -64,20 +64,29 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> ApiResult<AuthPayload> {
-        sign_in_attempt(ctx, &[])?;
+        let limits = SignIn::of(ctx);
+        limits.check_address()?;
         let username = validate::username("input.username", &input.username).gql()?;
         let email = validate::email("input.email", &input.email).gql()?;
-        // Counted as sign-ins by the username and the e-mail too, so that
-        // `register` is no faster a way than `login` to learn which are taken.
-        let as_logins = [
-            validate::login("input.username", &username).gql()?,
-            validate::login("input.email", &email).gql()?,
-        ];
-        let limits = ctx.data::<auth::SignInLimits>().ok();
-        if let Some(limits) = limits {
-            limits
-                .attempt(&[&as_logins[0], &as_logins[1]], None)
+        // Counted as sign-ins for the accounts the username and the e-mail
+        // name (or for the names, when free), so that `register` is no
+        // faster a way than `login` to learn which are taken.
+        let (by_username, by_email) =
+            write::find_owners(db(ctx)?, &username, &user::email_key(&email))
+                .await
                 .gql()?;
+        let target =
+            |owner: Option<i32>, field: &str, value: &str| -> ApiResult<auth::SignInTarget> {
+                Ok(match owner {
+                    Some(id) => auth::SignInTarget::Account(id),
+                    None => auth::SignInTarget::Unknown(validate::login(field, value).gql()?),
+                })
+            };
+        let by_username = target(by_username, "input.username", &username)?;
+        let by_email = target(by_email, "input.email", &email)?;
+        limits.check_target(&by_username)?;
+        if by_email != by_username {
+            limits.check_target(&by_email)?;
         }
         validate::password("input.password", &input.password).gql()?;
         let password = input.password;
@@ -87,11 +96,13 @@ impl AccountMutation {
             .gql()?;
         let row = user::ActiveModel {
             username: Set(username),
+            email_key: Set(user::email_key(&email)),
             email: Set(email),
             password_hash: Set(hash),
             ..Default::default()
         };
         let created = write::insert(db(ctx)?, row).await.gql()?;
+        limits.signed_in(created.id);
         signed_in(ctx, created)
     }
 
@@ -106,8 +117,13 @@ impl AccountMutation {
         // Before the limiter: it keeps a key per login, so an unbounded
         // login would be unbounded memory.
         let login = validate::login("input.login", &input.login).gql()?;
-        sign_in_attempt(ctx, &[&login])?;
+        let limits = SignIn::of(ctx);
+        limits.check_address()?;
         let found = write::find_login(db(ctx)?, login.as_str()).await.gql()?;
+        limits.check_target(&match &found {
+            Some(user) => auth::SignInTarget::Account(user.id),
+            None => auth::SignInTarget::Unknown(login),
+        })?;
         let hash = found
             .as_ref()
             .map(|u| u.password_hash.clone())
@@ -117,7 +133,10 @@ impl AccountMutation {
             .await
             .gql()?;
         match found {
-            Some(user) if matches => signed_in(ctx, user),
+            Some(user) if matches => {
+                limits.signed_in(user.id);
+                signed_in(ctx, user)
+            }
             _ => Err(ApiError::Unauthenticated(
                 "wrong username, e-mail or password".into(),
             ))
@@ -203,12 +222,40 @@ fn signed_in(ctx: &Context<'_>, user: user::Model) -> ApiResult<AuthPayload> {
     })
 }
 
-/// Counts a sign-in attempt for `login` from the request's client address,
-/// or refuses it as `RATE_LIMITED` ([`auth::SignInLimits`]).
-fn sign_in_attempt(ctx: &Context<'_>, logins: &[&validate::Login]) -> ApiResult<()> {
-    let Ok(limits) = ctx.data::<auth::SignInLimits>() else {
-        return Ok(());
-    };
-    let address = ctx.data_opt::<auth::ClientAddress>().copied();
-    limits.attempt(logins, address).gql()
+/// The sign-in limits ([`auth::SignInLimits`]) as one request meets them:
+/// from its client address. A schema without limits (in tests) lets every
+/// attempt through.
+struct SignIn<'a> {
+    limits: Option<&'a auth::SignInLimits>,
+    address: Option<auth::ClientAddress>,
+}
+
+impl<'a> SignIn<'a> {
+    fn of(ctx: &'a Context<'_>) -> SignIn<'a> {
+        SignIn {
+            limits: ctx.data::<auth::SignInLimits>().ok(),
+            address: ctx.data_opt::<auth::ClientAddress>().copied(),
+        }
+    }
+
+    /// Counts the attempt from the request's address, or refuses it.
+    fn check_address(&self) -> ApiResult<()> {
+        self.limits
+            .map_or(Ok(()), |limits| limits.check_address(self.address))
+            .gql()
+    }
+
+    /// Counts the attempt for `target`, or refuses it.
+    fn check_target(&self, target: &auth::SignInTarget) -> ApiResult<()> {
+        self.limits
+            .map_or(Ok(()), |limits| limits.check_target(target, self.address))
+            .gql()
+    }
+
+    /// Makes the request's address one of `user_id`'s usual ones.
+    fn signed_in(&self, user_id: i32) {
+        if let Some(limits) = self.limits {
+            limits.signed_in(user_id, self.address);
+        }
+    }
 }

@@ -118,10 +118,12 @@ impl Demo {
     /// User `i`, whose password hash is `password_hash`.
     pub fn user(&self, i: u64, password_hash: &str) -> user::ActiveModel {
         let created_at = self.user_created_at(i);
+        let email = format!("{}@example.com", username(i));
         user::ActiveModel {
             id: NotSet,
             username: Set(username(i)),
-            email: Set(format!("{}@example.com", username(i))),
+            email_key: Set(user::email_key(&email)),
+            email: Set(email),
             password_hash: Set(password_hash.to_owned()),
             created_at: Set(created_at),
             updated_at: Set(created_at),
