@@ -13,8 +13,7 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // A missing .env is the normal case; a malformed one is worth stopping for.
     if let Err(err) = dotenvy::dotenv()
         && !err.not_found()
@@ -23,7 +22,24 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = api::cli::Cli::parse();
-    match api::cli::run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(api::cli::run(cli));
+    // Dropping the runtime would wait for every blocking task, and an image
+    // being resized can take seconds: `serve` has already given the requests
+    // in flight their shutdown timeout, so the process ends now. An upload
+    // cut short this way has written no row (objects first, row last), and
+    // `folio media gc` collects the objects it wrote.
+    runtime.shutdown_background();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // `{:#}` prints the whole chain of causes on one line, without a backtrace.

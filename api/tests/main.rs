@@ -13,3 +13,4 @@ mod live;
 mod logs;
 mod memory;
 mod migrate_lock;
+mod shutdown;

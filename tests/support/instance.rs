@@ -86,6 +86,83 @@ impl Instance {
             .expect("a VmHWM line")
     }
 
+    /// The process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The CPU time the process has used so far (user and system), from
+    /// `/proc/PID/stat`.
+    pub fn cpu_time(&self) -> std::time::Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("the process's stat");
+        // The fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        // utime and stime are fields 14 and 15, the 12th and 13th after it.
+        let ticks: u64 =
+            fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+        // The kernel's USER_HZ is 100 on every Linux Folio runs on.
+        std::time::Duration::from_millis(ticks * 10)
+    }
+
+    /// Sends SIGTERM, as an operator's `kill` or an orchestrator does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `patience` for the process to exit; its exit status,
+    /// or `None` if it is still running.
+    pub async fn exit_within(
+        &mut self,
+        patience: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("polling the process") {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A `createPhoto` upload of `bytes` named `filename` as `token`'s
+    /// holder, as a GraphQL multipart request: its response, or the failure
+    /// of its connection, once awaited (spawn it to run it alongside).
+    pub fn upload_photo(
+        &self,
+        token: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static {
+        let operations = json!({
+            "query": "mutation($input: CreatePhotoInput!) { createPhoto(input: $input) { id } }",
+            "variables": { "input": { "file": null, "caption": filename } },
+        });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.input.file"] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+            );
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .header("apollo-require-preflight", "true")
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+    }
+
     /// Registers `username` and returns its token.
     pub async fn register(&self, username: &str) -> String {
         let data = self
