@@ -915,3 +915,106 @@ async fn an_upload_has_its_own_time_limit_not_the_request_timeout() {
     assert_eq!(code(&body), "REQUEST_TIMEOUT", "{body:#}");
     assert_nothing_kept(&app).await;
 }
+
+/// 256 colours in a 16 × 16 first frame on a `side` × `side` canvas that is
+/// otherwise transparent: 257 colours in a few kilobytes, the GIF whose
+/// re-encode as GIF went into the slowest colour quantiser (seconds of CPU
+/// per upload).
+fn palette_gif(side: u16) -> Vec<u8> {
+    let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
+    let mut out = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut out, side, side, &[]).unwrap();
+        let frame = gif::Frame {
+            width: 16,
+            height: 16,
+            palette: Some(palette),
+            buffer: std::borrow::Cow::Owned((0..=255u8).collect()),
+            ..gif::Frame::default()
+        };
+        encoder.write_frame(&frame).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_gif_is_kept_as_the_png_of_its_first_frame() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let gif = palette_gif(2500);
+    assert!(gif.len() < 16 * 1024, "{} bytes", gif.len());
+    let (status, body) = create_photo(&app, &token, "palette.gif", gif, &[]).await;
+    assert_eq!(status, 200, "{body:#}");
+    let photo = &body["data"]["createPhoto"];
+    assert_eq!(photo["contentType"], "image/png", "{body:#}");
+    assert_eq!(
+        (photo["width"].as_u64(), photo["height"].as_u64()),
+        (Some(2500), Some(2500))
+    );
+    let url = photo["original"].as_str().unwrap();
+    assert!(url.ends_with("/original.png"), "{url}");
+    let (status, headers, bytes) = fetch(&app, url).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/png");
+    let original = image::load_from_memory(&bytes).unwrap().to_rgba8();
+    // The frame's colours where the frame was, transparency around it.
+    assert_eq!(original.get_pixel(1, 0).0, [1, 254, 0, 255]);
+    assert_eq!(original.get_pixel(100, 100).0[3], 0);
+}
+
+#[tokio::test]
+async fn an_image_past_its_processing_budget_is_refused_and_leaves_nothing() {
+    let mut config = api::config::ServerConfig::default();
+    config.media.image_time_budget_ms = 0;
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+    let (status, body) = create_photo(&app, &token, "grey.png", png_of(400, 300), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.file");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("more than 0 ms to process"), "{message}");
+    assert_nothing_kept(&app).await;
+}
+
+/// A `side` × `side` RGB PNG at 16 bits a channel: a gradient, so that it
+/// compresses to a few kilobytes.
+fn png16(side: u32) -> Vec<u8> {
+    let picture =
+        image::ImageBuffer::from_fn(side, side, |x, _| image::Rgb([(x * 16) as u16, 0, 65_535]));
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb16(picture)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn memory_is_counted_in_bytes_from_the_header_at_8_bits_a_channel() {
+    let mut config = api::config::ServerConfig::default();
+    config.media.max_image_memory_mib = 1;
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let (token, _) = app.register("ada").await;
+    // 600 × 600 × 3 channels × 2 copies: 2.1 MB, over 1 MiB.
+    let (_, body) = create_photo(&app, &token, "deep.png", png16(600), &[]).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.file");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "600×600 pixels with 3 channels, which takes 3 MiB to process; at most 1 MiB"
+        ),
+        "{message}"
+    );
+    assert_nothing_kept(&app).await;
+
+    // 400 × 400: 960,000 bytes at 8 bits, within the limit (at 16 bits it
+    // would not be), and stored as an 8-bit PNG.
+    let (status, body) = create_photo(&app, &token, "deep.png", png16(400), &[]).await;
+    assert_eq!(status, 200, "{body:#}");
+    let url = body["data"]["createPhoto"]["original"].as_str().unwrap();
+    let (_, _, bytes) = fetch(&app, url).await;
+    let original = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(original.color(), image::ColorType::Rgb8);
+    assert_eq!(original.to_rgb8().get_pixel(100, 7).0, [6, 0, 255]);
+}

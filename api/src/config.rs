@@ -323,6 +323,20 @@ pub struct MediaConfig {
     #[arg(long, env = "FOLIO_MAX_IMAGE_PIXELS", default_value_t = 40_000_000)]
     pub max_image_pixels: u64,
 
+    /// The most memory processing one uploaded image may take, in MiB: its
+    /// decoded pixels at 8 bits a channel, twice (the pixels and one working
+    /// copy). Known from the header, so a larger image is refused before it
+    /// is decoded. 256 takes a 40-megapixel RGB photo; each of the
+    /// `--image-workers` may hold this much at once.
+    #[arg(long, env = "FOLIO_MAX_IMAGE_MEMORY_MIB", default_value_t = 256)]
+    pub max_image_memory_mib: u64,
+
+    /// How long processing one uploaded image may take, in milliseconds,
+    /// before it is refused as `BAD_USER_INPUT`: checked between the steps
+    /// (decoding, orienting, each size's encoding).
+    #[arg(long, env = "FOLIO_IMAGE_TIME_BUDGET_MS", default_value_t = 10_000)]
+    pub image_time_budget_ms: u64,
+
     /// The longest side of the `LARGE` size, in pixels.
     #[arg(long, env = "FOLIO_IMAGE_LARGE_SIZE", default_value_t = 1600)]
     pub large_size: u32,

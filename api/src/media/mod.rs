@@ -101,7 +101,7 @@ pub struct Media {
     /// The prefix of every image URL handed to clients.
     pub base_url: String,
     /// One permit per image being decoded and resized at once.
-    workers: Semaphore,
+    workers: Arc<Semaphore>,
 }
 
 impl Media {
@@ -119,11 +119,13 @@ impl Media {
             store,
             sizes: Sizes {
                 max_pixels: config.max_image_pixels,
+                max_memory: config.max_image_memory_mib.saturating_mul(1024 * 1024),
+                time_budget: std::time::Duration::from_millis(config.image_time_budget_ms),
                 large: config.large_size,
                 thumbnail: config.thumbnail_size,
             },
             base_url: config.media_base_url.trim_end_matches('/').to_owned(),
-            workers: Semaphore::new(config.image_workers.max(1)),
+            workers: Arc::new(Semaphore::new(config.image_workers.max(1))),
         }
     }
 
@@ -145,18 +147,24 @@ impl Media {
     /// the `--image-workers` permits first), then writes its objects.
     /// `BAD_USER_INPUT` on `field` when the bytes are not an acceptable image.
     pub async fn ingest(&self, field: &str, bytes: Vec<u8>) -> Result<Stored, ApiError> {
-        let processed = {
-            let _permit = self
-                .workers
-                .acquire()
-                .await
-                .map_err(|_| ApiError::Internal("the image workers were closed".into()))?;
-            let sizes = self.sizes;
-            tokio::task::spawn_blocking(move || picture::process(&bytes, sizes))
-                .await
-                .map_err(|err| ApiError::Internal(format!("an image task failed: {err}")))?
-                .map_err(|refusal| ApiError::bad_input(field, refusal.to_string()))?
-        };
+        let permit = self
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Internal("the image workers were closed".into()))?;
+        let sizes = self.sizes;
+        // The permit goes with the work: a request that stops waiting (its
+        // time limit, a shutdown) does not let a further image start while
+        // this one still runs.
+        let processed = tokio::task::spawn_blocking(move || {
+            let processed = picture::process(&bytes, sizes);
+            drop(permit);
+            processed
+        })
+        .await
+        .map_err(|err| ApiError::Internal(format!("an image task failed: {err}")))?
+        .map_err(|refusal| ApiError::bad_input(field, refusal.to_string()))?;
         let stored = Stored {
             width: processed.width,
             height: processed.height,
