@@ -6,10 +6,11 @@ use api::config::DatabaseConfig;
 use folio_tests::TestDb;
 use migration::{Migrator, MigratorTrait};
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "comments",
     "events",
     "events_head",
+    "image_locks",
     "photo_tags",
     "photos",
     "posts",

@@ -1018,3 +1018,79 @@ async fn memory_is_counted_in_bytes_from_the_header_at_8_bits_a_channel() {
     assert_eq!(original.color(), image::ColorType::Rgb8);
     assert_eq!(original.to_rgb8().get_pixel(100, 7).0, [6, 0, 255]);
 }
+
+/// Asserts that every size of the photo `created` (a `createPhoto` answer)
+/// is served.
+async fn assert_served(app: &TestApp, created: &Value, what: &str) {
+    for size in ["original", "large", "thumbnail"] {
+        let url = created[size]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: {created:#}"));
+        let (status, _, _) = fetch(app, url).await;
+        assert_eq!(status, 200, "{what}: its {size} is gone");
+    }
+}
+
+/// Rounds of each race below; the start of the second side moves by a
+/// millisecond a round, across the time an upload takes.
+const RACE_ROUNDS: u32 = 24;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_racing_the_delete_of_a_photo_with_the_same_bytes_keeps_its_objects() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let delete = "mutation($id: ID!) { deletePhoto(id: $id) { deletedId } }";
+    for round in 0..RACE_ROUNDS {
+        let image = png_of(300 + round, 200);
+        let (_, first) = create_photo(&app, &token, "first.png", image.clone(), &[]).await;
+        let first_id = first["data"]["createPhoto"]["id"].clone();
+        let (deleted, (status, second)) = tokio::join!(
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(round))).await;
+                app.graphql_as(Some(&token), delete, json!({ "id": first_id }))
+                    .await
+            },
+            create_photo(&app, &token, "second.png", image, &[]),
+        );
+        assert!(deleted.get("errors").is_none(), "{deleted:#}");
+        assert_eq!(status, 200, "{second:#}");
+        let what = format!("round {round}: the photo uploaded while its twin was deleted");
+        assert_served(&app, &second["data"]["createPhoto"], &what).await;
+    }
+    assert_eq!(
+        app.stored_objects().len(),
+        3 * RACE_ROUNDS as usize,
+        "each second photo's objects, and nothing of the first ones"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_gc_racing_uploads_keeps_their_objects() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.register("ada").await;
+    let storage = api::config::StorageConfig {
+        url: format!("file://{}", app.media.path().display()),
+    };
+    for round in 0..RACE_ROUNDS {
+        let ((status, created), ()) = tokio::join!(
+            create_photo(&app, &token, "new.png", png_of(300 + round, 200), &[]),
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(round))).await;
+                // With no minimum age: every object of an upload in flight is a candidate.
+                for _ in 0..3 {
+                    let gc = api::cli::MediaAction::Gc {
+                        dry_run: false,
+                        min_age_secs: 0,
+                    };
+                    api::cli::media(&app.db.conn, &storage, gc, &mut Vec::new())
+                        .await
+                        .unwrap();
+                }
+            },
+        );
+        assert_eq!(status, 200, "{created:#}");
+        let what = format!("round {round}: the photo uploaded while media gc ran");
+        assert_served(&app, &created["data"]["createPhoto"], &what).await;
+    }
+    assert_eq!(app.stored_objects().len(), 3 * RACE_ROUNDS as usize);
+}

@@ -1,8 +1,9 @@
 //! The photos write service: the one place that orders an image's life.
 //! An upload's objects are stored first, then the row that names them is
-//! written; when the row is not written, or once a row no longer names an
-//! image (a replaced file, a deleted photo or account), the objects no row
-//! names any more are released.
+//! written in a transaction that holds the image's lock (see `media`); when
+//! the row is not written, or once a row no longer names an image (a
+//! replaced file, a deleted photo or account), the objects no row names any
+//! more are released.
 //!
 //! It joins the two layers below it, which know nothing of each other:
 //! `media/` (objects) and `write.rs` (rows). Mutations validate and check
@@ -12,7 +13,7 @@ use entity::{photo, user};
 use sea_orm::{DatabaseConnection, Set};
 
 use crate::error::ApiError;
-use crate::media::{Kind, Media, Stored};
+use crate::media::{Kind, Media, Stored, begin_locking};
 
 /// Photo writes over `db`, with their images in `media`.
 pub struct Photos<'a> {
@@ -43,14 +44,22 @@ impl Photos<'_> {
         let Some(image) = image else {
             return Ok(crate::write::create_photo(self.db, row, tags).await?);
         };
-        let stored = self.media.ingest(image.field, image.bytes).await?;
-        set_image(&mut row, &stored);
-        let created = crate::write::create_photo(self.db, row, tags).await;
+        let ingested = self.media.ingest(image.field, image.bytes).await?;
+        set_image(&mut row, &ingested.stored);
+        let created: Result<photo::Model, ApiError> = async {
+            let txn = begin_locking(self.db).await?;
+            self.media.hold(&txn, &ingested).await?;
+            let created = crate::write::create_photo_in(&txn, row, tags).await?;
+            txn.commit().await?;
+            Ok(created)
+        }
+        .await;
         if created.is_err() {
+            let stored = &ingested.stored;
             self.release(vec![(stored.sha256.clone(), stored.kind)])
                 .await;
         }
-        Ok(created?)
+        created
     }
 
     /// Gives the photo `found` the image `image`, named `filename`; the old
@@ -63,11 +72,19 @@ impl Photos<'_> {
         image: Image<'_>,
     ) -> Result<photo::Model, ApiError> {
         let old = image_of(&found);
-        let stored = self.media.ingest(image.field, image.bytes).await?;
+        let ingested = self.media.ingest(image.field, image.bytes).await?;
+        let stored = &ingested.stored;
         let mut changed: photo::ActiveModel = found.into();
         changed.filename = Set(filename);
-        set_image(&mut changed, &stored);
-        let updated = crate::write::update(self.db, changed).await;
+        set_image(&mut changed, stored);
+        let updated: Result<photo::Model, ApiError> = async {
+            let txn = begin_locking(self.db).await?;
+            self.media.hold(&txn, &ingested).await?;
+            let updated = crate::write::update(&txn, changed).await?;
+            txn.commit().await?;
+            Ok(updated)
+        }
+        .await;
         // Whichever image no row names any more now: the old one after the
         // change, the new one when the change failed.
         let released = match &updated {
@@ -75,7 +92,7 @@ impl Photos<'_> {
             Err(_) => vec![(stored.sha256.clone(), stored.kind)],
         };
         self.release(released).await;
-        Ok(updated?)
+        updated
     }
 
     /// Deletes the photo `found` (its tag links go with it), then releases

@@ -15,9 +15,9 @@
 use entity::{photo, photo_tag, post, profile, tag, user};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, Set, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, FromQueryResult, IntoActiveModel, JoinType,
+    QueryFilter, QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 
 use crate::live::{Change, outbox};
@@ -190,15 +190,26 @@ pub async fn create_photo(
     names: &[String],
 ) -> Result<photo::Model, DbErr> {
     let txn = db.begin().await?;
-    let created = photo.insert(&txn).await?;
-    let tagged = attach_tags(&txn, &created, names).await?;
+    let created = create_photo_in(&txn, photo, names).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// [`create_photo`] within the caller's transaction `txn` (one that also
+/// holds the photo's image): it commits, or not, with the rest.
+pub async fn create_photo_in(
+    txn: &DatabaseTransaction,
+    photo: photo::ActiveModel,
+    names: &[String],
+) -> Result<photo::Model, DbErr> {
+    let created = photo.insert(txn).await?;
+    let tagged = attach_tags(txn, &created, names).await?;
     let created_event = Change::PhotoCreated {
         photo_id: created.id,
         owner_id: created.owner_id,
     };
     let changes: Vec<Change> = std::iter::once(created_event).chain(tagged).collect();
-    outbox::append(&txn, &changes).await?;
-    txn.commit().await?;
+    outbox::append(txn, &changes).await?;
     Ok(created)
 }
 

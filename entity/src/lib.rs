@@ -9,6 +9,7 @@
 pub mod comment;
 pub mod event;
 pub mod events_head;
+pub mod image_lock;
 pub mod limits;
 pub mod photo;
 pub mod photo_tag;

@@ -29,6 +29,7 @@ mod m20261124_000010_create_events;
 mod m20261124_000011_photo_files;
 mod m20261124_000012_photo_tags_photo_created_at;
 mod m20261207_000014_login_keys;
+mod m20261207_000015_image_locks;
 
 /// The ordered list of Folio's schema versions.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_photo_files::Migration),
             Box::new(m20261124_000012_photo_tags_photo_created_at::Migration),
             Box::new(m20261207_000014_login_keys::Migration),
+            Box::new(m20261207_000015_image_locks::Migration),
         ]
     }
 }

@@ -9,6 +9,22 @@
 //! when it does not; after a delete commits, the objects no row names any
 //! more are removed. What a crash leaves between the two, `folio media gc`
 //! finds. This module decides nothing about who may upload: the mutations do.
+//!
+//! Two photos may name one image, so a release (or `media gc`) that checks
+//! "does any row name it?" and then removes its objects could fall between
+//! another upload's objects and its row. Each image has a row in
+//! `image_locks`, locked by both sides until their transaction ends:
+//!
+//! - an upload, in the transaction that writes the row naming the image,
+//!   locks it ([`Media::hold`]) and puts back any object a release removed
+//!   before it got the lock;
+//! - a release locks the images (sorted, so two releases cannot deadlock),
+//!   then checks which rows name them and removes the objects of the others,
+//!   and drops their lock rows, before it commits.
+//!
+//! Whichever locks first, the other sees its work whole: the release sees
+//! the committed row and keeps the objects, or the upload finds the objects
+//! gone and writes them again.
 
 pub mod http;
 pub mod picture;
@@ -16,10 +32,15 @@ pub mod storage;
 
 use std::sync::Arc;
 
-use entity::photo;
+use entity::{image_lock, photo};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, IsolationLevel, QueryFilter, QuerySelect, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use tokio::sync::Semaphore;
 
 use crate::config::MediaConfig;
@@ -92,6 +113,16 @@ pub struct Stored {
     pub sha256: String,
 }
 
+/// An image [`Media::ingest`] stored: the columns of its row, and its
+/// objects' bytes, kept until that row commits so that [`Media::hold`] can
+/// put back an object a concurrent release removed.
+pub struct Ingested {
+    /// The columns of the photo row.
+    pub stored: Stored,
+    /// Each object's key and bytes.
+    objects: Vec<(Path, PutPayload)>,
+}
+
 /// The image store and its settings, shared by every request.
 pub struct Media {
     /// Where objects live.
@@ -146,7 +177,7 @@ impl Media {
     /// Checks and resizes `bytes` on a blocking thread (waiting for one of
     /// the `--image-workers` permits first), then writes its objects.
     /// `BAD_USER_INPUT` on `field` when the bytes are not an acceptable image.
-    pub async fn ingest(&self, field: &str, bytes: Vec<u8>) -> Result<Stored, ApiError> {
+    pub async fn ingest(&self, field: &str, bytes: Vec<u8>) -> Result<Ingested, ApiError> {
         let permit = self
             .workers
             .clone()
@@ -178,39 +209,87 @@ impl Media {
             thumbnail,
             ..
         } = processed;
-        for (size, bytes) in Size::ALL.into_iter().zip([original, large, thumbnail]) {
-            let key = key(&stored.sha256, stored.kind, size);
-            if let Err(err) = self.store.put(&key, PutPayload::from(bytes)).await {
+        let objects: Vec<(Path, PutPayload)> = Size::ALL
+            .into_iter()
+            .zip([original, large, thumbnail])
+            .map(|(size, bytes)| {
+                let key = key(&stored.sha256, stored.kind, size);
+                (key, PutPayload::from(bytes))
+            })
+            .collect();
+        for (key, bytes) in &objects {
+            if let Err(err) = self.store.put(key, bytes.clone()).await {
                 // What was written before the failure is no one's: take it back.
                 self.remove(&stored.sha256, stored.kind).await;
                 return Err(ApiError::Internal(format!("could not store {key}: {err}")));
             }
         }
-        Ok(stored)
+        Ok(Ingested { stored, objects })
+    }
+
+    /// Locks the image `ingested` within `txn`, the transaction that writes
+    /// the row naming it, and puts back any of its objects a release removed
+    /// since [`Media::ingest`] wrote them. Until `txn` ends no release can
+    /// remove them; after it commits, the row keeps them.
+    pub async fn hold(
+        &self,
+        txn: &DatabaseTransaction,
+        ingested: &Ingested,
+    ) -> Result<(), ApiError> {
+        lock_images(txn, std::slice::from_ref(&ingested.stored.sha256)).await?;
+        for (key, bytes) in &ingested.objects {
+            match self.store.head(key).await {
+                Ok(_) => {}
+                Err(object_store::Error::NotFound { .. }) => {
+                    tracing::debug!(%key, "an object was released while its upload ran; writing it again");
+                    self.store.put(key, bytes.clone()).await.map_err(|err| {
+                        ApiError::Internal(format!("could not store {key}: {err}"))
+                    })?;
+                }
+                Err(err) => {
+                    return Err(ApiError::Internal(format!("could not check {key}: {err}")));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Removes the objects of each image in `images` (hash and kind) that
     /// no photo row names any more: after a delete commits, or when the row
-    /// of a fresh upload did not. A failure is logged, not returned: the
-    /// change the caller made stands, and `folio media gc` removes what is
-    /// left.
-    pub async fn release(&self, db: &impl ConnectionTrait, images: Vec<(String, Kind)>) {
+    /// of a fresh upload did not. The images are locked while they are
+    /// checked and removed (see the module's notes). A failure is logged,
+    /// not returned: the change the caller made stands, and `folio media gc`
+    /// removes what is left.
+    pub async fn release(&self, db: &DatabaseConnection, images: Vec<(String, Kind)>) {
         if images.is_empty() {
             return;
         }
+        if let Err(err) = self.release_locked(db, images).await {
+            tracing::warn!(error = %err, "could not release images; left for media gc");
+        }
+    }
+
+    /// [`Media::release`], with its failure.
+    async fn release_locked(
+        &self,
+        db: &DatabaseConnection,
+        mut images: Vec<(String, Kind)>,
+    ) -> Result<(), DbErr> {
+        images.sort_by(|a, b| a.0.cmp(&b.0));
+        images.dedup_by(|a, b| a.0 == b.0);
         let hashes: Vec<String> = images.iter().map(|(hash, _)| hash.clone()).collect();
-        let used = match hashes_in_use(db, &hashes).await {
-            Ok(used) => used,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not check which images are still used; left for media gc");
-                return;
-            }
-        };
+        let txn = begin_locking(db).await?;
+        lock_images(&txn, &hashes).await?;
+        let used = hashes_in_use(&txn, &hashes).await?;
+        let mut unused = Vec::new();
         for (hash, kind) in images {
             if !used.contains(&hash) {
                 self.remove(&hash, kind).await;
+                unused.push(hash);
             }
         }
+        unlock_images(&txn, unused).await?;
+        txn.commit().await
     }
 
     /// Deletes every object of the image `sha256`; one already gone is fine.
@@ -227,11 +306,13 @@ impl Media {
     }
 
     /// The objects that no photo row names and that were last written more
-    /// than `min_age` ago (younger ones may belong to an upload whose row has
-    /// not committed yet), each removed unless `dry_run`. Returns their keys.
+    /// than `min_age` ago (younger ones likely belong to an upload whose row
+    /// has not committed yet: it would put them back, but need not), each
+    /// removed unless `dry_run`, their images locked as a release locks
+    /// them. Returns their keys.
     pub async fn collect_garbage(
         &self,
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         min_age: std::time::Duration,
         dry_run: bool,
     ) -> Result<Vec<Path>, GcError> {
@@ -240,32 +321,97 @@ impl Media {
             - chrono::TimeDelta::from_std(min_age).unwrap_or(chrono::TimeDelta::MAX);
         let objects: Vec<_> = self.store.list(None).try_collect().await?;
         let mut orphans = Vec::new();
-        // One lookup per batch of hashes, not per object.
+        // One lock and one lookup per batch of hashes, not per object; the
+        // batch's images stay locked while their objects are removed.
         for batch in objects.chunks(500) {
-            let hashes: Vec<String> = batch
+            let mut hashes: Vec<String> = batch
                 .iter()
+                .filter(|object| object.last_modified < cutoff)
+                // Only Folio's own keys: anything else in the store is left alone.
                 .filter_map(|object| hash_of(&object.location))
                 .collect();
-            let used = hashes_in_use(db, &hashes).await?;
-            orphans.extend(
-                batch
-                    .iter()
-                    .filter(|object| object.last_modified < cutoff)
-                    // Only Folio's own keys: anything else in the store is left alone.
-                    .filter(|object| hash_of(&object.location).is_some_and(|h| !used.contains(&h)))
-                    .map(|object| object.location.clone()),
-            );
-        }
-        if !dry_run {
-            for key in &orphans {
-                match self.store.delete(key).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                    Err(err) => return Err(err.into()),
-                }
+            hashes.sort();
+            hashes.dedup();
+            if hashes.is_empty() {
+                continue;
             }
+            let txn = begin_locking(db).await?;
+            if !dry_run {
+                lock_images(&txn, &hashes).await?;
+            }
+            let used = hashes_in_use(&txn, &hashes).await?;
+            let found: Vec<Path> = batch
+                .iter()
+                .filter(|object| object.last_modified < cutoff)
+                .filter(|object| hash_of(&object.location).is_some_and(|h| !used.contains(&h)))
+                .map(|object| object.location.clone())
+                .collect();
+            if !dry_run {
+                for key in &found {
+                    match self.store.delete(key).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+                let unused = hashes.into_iter().filter(|hash| !used.contains(hash));
+                unlock_images(&txn, unused.collect()).await?;
+            }
+            txn.commit().await?;
+            orphans.extend(found);
         }
         Ok(orphans)
     }
+}
+
+/// Begins a transaction that takes image locks: `READ COMMITTED` where the
+/// backend has levels, so that a check after a lock sees what the holder
+/// before it committed; `BEGIN IMMEDIATE` on SQLite, which has one writer
+/// at a time and so locks everything at once.
+pub async fn begin_locking(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = match db.get_database_backend() {
+        DbBackend::Sqlite => TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+        _ => TransactionOptions {
+            isolation_level: Some(IsolationLevel::ReadCommitted),
+            ..Default::default()
+        },
+    };
+    db.begin_with_options(options).await
+}
+
+/// Locks the images `hashes` until `txn` ends, in their order (callers sort
+/// them, so that two transactions take their locks in one order): one
+/// upsert that creates the lock rows missing and locks every one.
+async fn lock_images(txn: &DatabaseTransaction, hashes: &[String]) -> Result<(), DbErr> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    image_lock::Entity::insert_many(hashes.iter().map(|hash| image_lock::ActiveModel {
+        sha256: Set(hash.clone()),
+    }))
+    .on_conflict(
+        OnConflict::column(image_lock::Column::Sha256)
+            .update_column(image_lock::Column::Sha256)
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Drops the lock rows of images whose objects `txn` removed: a table of
+/// the images that exist, not of every image there ever was.
+async fn unlock_images(txn: &DatabaseTransaction, hashes: Vec<String>) -> Result<(), DbErr> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    image_lock::Entity::delete_many()
+        .filter(image_lock::Column::Sha256.is_in(hashes))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Why `folio media gc` stopped.

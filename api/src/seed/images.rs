@@ -64,7 +64,7 @@ pub fn picture(i: usize) -> Vec<u8> {
 pub async fn store(media: &Media) -> Result<Vec<Stored>, ApiError> {
     let mut stored = Vec::with_capacity(DEMO_IMAGES);
     for i in 0..DEMO_IMAGES {
-        stored.push(media.ingest("demo image", picture(i)).await?);
+        stored.push(media.ingest("demo image", picture(i)).await?.stored);
     }
     Ok(stored)
 }

@@ -1,0 +1,4 @@
+-- up
+CREATE TABLE "image_locks" ( "sha256" varchar(64) NOT NULL PRIMARY KEY );
+-- down
+DROP TABLE "image_locks";
