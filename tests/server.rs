@@ -146,3 +146,117 @@ async fn shutdown_ends_within_its_deadline_even_with_a_hung_client() {
     // New connections are refused once it has stopped.
     assert!(TcpStream::connect(address).await.is_err());
 }
+
+/// A connection from `local` (a loopback address of the test's choosing)
+/// that speaks HTTP/2 with prior knowledge: the preface and an empty
+/// SETTINGS frame, then nothing.
+async fn idle_h2c(app: &TestApp, local: [u8; 4]) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::from((local, 0))).unwrap();
+    let mut stream = socket.connect(app.address).await.unwrap();
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
+    let config = ServerConfig {
+        idle_timeout_secs: 1,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let mut idle = idle_h2c(&app, [127, 0, 0, 1]).await;
+    // The server's SETTINGS, then a GOAWAY once idle, then the end.
+    let (_, took) = until_closed(&mut idle, Duration::from_secs(10)).await;
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed before the idle timeout ({took:?})"
+    );
+    println!("an idle h2c connection was closed after {took:?}");
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_connection_slot() {
+    let config = ServerConfig {
+        max_connections: 2,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    // A quarter of two, at least one: one for each address.
+    let _holding = idle_h2c(&app, [127, 0, 0, 7]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut second = idle_h2c(&app, [127, 0, 0, 7]).await;
+    let (answer, _) = until_closed(&mut second, Duration::from_secs(5)).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 429 Too Many Requests"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"code\":\"RATE_LIMITED\""), "{answer}");
+    // Another address is served at once, and /healthz answers throughout.
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 8]))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let status = client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "another address waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_body_slower_than_the_minimum_rate_is_408_and_loses_its_connection() {
+    let config = ServerConfig {
+        min_body_rate: 1000,
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_on(TestDb::new().await, config).await;
+    let mut slow = TcpStream::connect(app.address).await.unwrap();
+    slow.write_all(
+        b"POST /graphql HTTP/1.1\r\nHost: folio\r\nContent-Type: application/json\r\n\
+          Content-Length: 100000\r\n\r\n{\"query\": \"",
+    )
+    .await
+    .unwrap();
+    // Ten bytes a second, far below a thousand: the slow client under test.
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        tokio::select! {
+            read = slow.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            },
+            () = tokio::time::sleep(Duration::from_millis(100)) => {
+                if slow.write_all(b" ").await.is_err() {
+                    break;
+                }
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the slow body was still being read after 30 s"
+        );
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+    // One window of the rate check, and a little.
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "cut after {:?}",
+        started.elapsed()
+    );
+}

@@ -540,6 +540,7 @@ async fn past_the_limits_a_subscription_gets_a_coded_error_and_a_socket_is_close
     let app = app_with(LiveConfig {
         max_subscriptions_per_socket: 2,
         max_sockets: 2,
+        max_sockets_per_address: Some(2),
         ..quick()
     })
     .await;
@@ -704,4 +705,64 @@ async fn a_message_longer_than_the_read_buffer_still_arrives_whole() {
         socket.next_payload("long").await,
         json!({ "data": { "__typename": "Query" } })
     );
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_socket() {
+    let app = app_with(LiveConfig {
+        max_sockets: 4,
+        ..quick()
+    })
+    .await;
+    let here = std::net::Ipv4Addr::new(127, 0, 0, 5);
+    // A quarter of four: one for each address.
+    let mut first = Socket::open_from(here, app.address, "graphql-transport-ws").await;
+    first.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        first.next().await,
+        Received::Message(json!({ "type": "connection_ack" }))
+    );
+    let mut second = Socket::open_from(here, app.address, "graphql-transport-ws").await;
+    let (code, reason) = second.close_code().await;
+    assert_eq!(code, 1013);
+    assert!(
+        reason.contains("this address holds the 1 sockets it may"),
+        "{reason}"
+    );
+    // Another address gets in while the first still holds its socket.
+    let elsewhere = std::net::Ipv4Addr::new(127, 0, 0, 6);
+    let mut other = Socket::open_from(elsewhere, app.address, "graphql-transport-ws").await;
+    other.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        other.next().await,
+        Received::Message(json!({ "type": "connection_ack" }))
+    );
+}
+
+#[tokio::test]
+async fn a_socket_that_runs_nothing_is_closed_after_the_idle_timeout() {
+    let app = app_with(LiveConfig {
+        ws_idle_timeout_secs: 1,
+        ..quick()
+    })
+    .await;
+    // Busy for longer than the timeout: a subscription keeps it open.
+    let mut busy = Socket::connected(app.address, None).await;
+    busy.subscribe("1", POST_CREATED, json!({})).await;
+    let mut idle = Socket::connected(app.address, None).await;
+    let started = std::time::Instant::now();
+    let (code, reason) = idle.close_code().await;
+    assert_eq!(code, 1000);
+    assert!(reason.starts_with("idle"), "{reason}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    // The busy one is still served: a ping is answered.
+    busy.send(json!({ "type": "ping" })).await;
+    assert_eq!(
+        busy.next().await,
+        Received::Message(json!({ "type": "pong" }))
+    );
+    // Once its subscription completes, it is idle too.
+    busy.send(json!({ "type": "complete", "id": "1" })).await;
+    let (code, _) = busy.close_code().await;
+    assert_eq!(code, 1000);
 }

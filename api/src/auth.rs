@@ -368,7 +368,7 @@ impl SignInLimits {
 impl ClientAddress {
     /// The key the per-address limit counts by: the address itself, or for
     /// IPv6 its /64 network.
-    fn network(self) -> std::net::IpAddr {
+    pub(crate) fn network(self) -> std::net::IpAddr {
         use std::net::{IpAddr, Ipv6Addr};
         match self.0 {
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

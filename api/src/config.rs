@@ -172,6 +172,27 @@ pub struct ServerConfig {
     #[arg(long, env = "FOLIO_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
+    /// The most of those one client address (an IPv6 /64) may hold; a
+    /// connection past it is answered 429 and closed. Without it: a quarter
+    /// of `--max-connections` (at least 1).
+    #[arg(long, env = "FOLIO_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+
+    /// How long a connection may sit with no request in flight, in seconds,
+    /// over HTTP/1 or HTTP/2 alike; then it is closed.
+    #[arg(long, env = "FOLIO_IDLE_TIMEOUT", default_value_t = 5)]
+    pub idle_timeout_secs: u64,
+
+    /// The slowest a request body may arrive, in bytes a second, measured
+    /// over each 5 s; a slower one is answered 408 and its connection
+    /// closed. 0 turns the check off.
+    #[arg(long, env = "FOLIO_MIN_BODY_RATE", default_value_t = 4096)]
+    pub min_body_rate: u64,
+
+    /// The most requests one HTTP/2 connection may carry at once.
+    #[arg(long, env = "FOLIO_HTTP2_MAX_STREAMS", default_value_t = 16)]
+    pub http2_max_streams: u32,
+
     /// How long requests in flight may take to finish once shutdown begins,
     /// in seconds; past it the process exits anyway.
     #[arg(long, env = "FOLIO_SHUTDOWN_TIMEOUT", default_value_t = 10)]
@@ -265,6 +286,18 @@ pub struct LiveConfig {
     /// The most WebSockets the instance holds open at once.
     #[arg(long, env = "FOLIO_MAX_SOCKETS", default_value_t = 10_000)]
     pub max_sockets: usize,
+
+    /// The most of those one client address (an IPv6 /64) may hold; a
+    /// socket past it is closed with 1013. Without it: a quarter of
+    /// `--max-sockets` (at least 1).
+    #[arg(long, env = "FOLIO_MAX_SOCKETS_PER_ADDRESS")]
+    pub max_sockets_per_address: Option<usize>,
+
+    /// How long a socket may run no subscription or operation, in seconds;
+    /// then it is closed with 1000 (a client reconnects when it next
+    /// subscribes).
+    #[arg(long, env = "FOLIO_WS_IDLE_TIMEOUT", default_value_t = 30)]
+    pub ws_idle_timeout_secs: u64,
 
     /// How often MariaDB and SQLite are polled for new events, in
     /// milliseconds (PostgreSQL notifies instead).
@@ -397,6 +430,16 @@ impl Default for QueryLimits {
     }
 }
 
+impl LiveConfig {
+    /// The sockets one client address may hold: `--max-sockets-per-address`,
+    /// or a quarter of `--max-sockets`.
+    pub fn sockets_per_address(&self) -> usize {
+        self.max_sockets_per_address
+            .unwrap_or(self.max_sockets / 4)
+            .max(1)
+    }
+}
+
 impl Default for LiveConfig {
     fn default() -> Self {
         defaults()
@@ -429,6 +472,14 @@ pub const MAX_VALUES_IN_FLIGHT: u32 = 200_000;
 pub const SQLITE_MAX_VALUES_IN_FLIGHT: u32 = 100_000;
 
 impl ServerConfig {
+    /// The connections one client address may hold:
+    /// `--max-connections-per-address`, or a quarter of `--max-connections`.
+    pub fn connections_per_address(&self) -> usize {
+        self.max_connections_per_address
+            .unwrap_or(self.max_connections / 4)
+            .max(1)
+    }
+
     /// The response values requests may hold at once on `backend`:
     /// `--max-values-in-flight`, or [`MAX_VALUES_IN_FLIGHT`]
     /// ([`SQLITE_MAX_VALUES_IN_FLIGHT`] on SQLite).

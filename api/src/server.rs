@@ -29,6 +29,10 @@ pub struct Server {
     address: SocketAddr,
     header_timeout: Duration,
     max_connections: usize,
+    connection_shares: Arc<crate::http::connection::AddressShares>,
+    idle_timeout: Duration,
+    min_body_rate: u64,
+    http2_max_streams: u32,
     shutdown_timeout: Duration,
     live: Arc<crate::live::Hub>,
     plans: Arc<crate::plan::Plans>,
@@ -85,6 +89,9 @@ impl Server {
                 body_bytes: config.media.multipart_limit(config.body_limit) as u64,
             },
             origins: Arc::new(Origins::new(&config.cors_origins)),
+            socket_shares: crate::http::connection::AddressShares::new(
+                config.live.sockets_per_address(),
+            ),
         };
         let router = crate::http::router(state, config);
         Ok(Server {
@@ -93,6 +100,12 @@ impl Server {
             address,
             header_timeout: Duration::from_secs(config.header_timeout_secs),
             max_connections: config.max_connections.max(1),
+            connection_shares: crate::http::connection::AddressShares::new(
+                config.connections_per_address(),
+            ),
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs.max(1)),
+            min_body_rate: config.min_body_rate,
+            http2_max_streams: config.http2_max_streams.max(1),
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
             live,
             plans,
@@ -115,22 +128,33 @@ impl Server {
     /// Each connection is served by hyper with a header-read timeout (axum's
     /// own `serve` sets none, so a client sending one header byte at a time
     /// held its connection forever), and at most `max_connections` are
-    /// served at once: the next client waits in the kernel's backlog.
+    /// served at once: the next client waits in the kernel's backlog. One
+    /// client address holds at most its share of them (a connection past it
+    /// is answered 429 and closed); a connection with no request in flight
+    /// is closed after the idle timeout, and a body slower than the minimum
+    /// rate fails (see [`crate::http::connection`]). HTTP/2 connections
+    /// carry a bounded number of streams and are pinged.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::rt::{TokioExecutor, TokioTimer};
         use hyper_util::server::conn::auto::Builder;
-        use hyper_util::service::TowerToHyperService;
 
         let mut builder = Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_timeout);
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(self.http2_max_streams)
+            .keep_alive_interval(KEEP_ALIVE)
+            .keep_alive_timeout(KEEP_ALIVE);
         let slots = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
+        // Every connection task watches it, and starts its graceful shutdown.
+        let (stopping, stop) = tokio::sync::watch::channel(false);
         let mut shutdown = std::pin::pin!(shutdown);
         let mut refusals = AcceptFailures::default();
         loop {
@@ -167,40 +191,36 @@ impl Server {
                     }
                 }
             };
-            let _ = stream.set_nodelay(true);
-            let header_timeout = self.header_timeout;
             let client = crate::auth::ClientAddress(peer.ip());
-            let service = TowerToHyperService::new(self.router.clone().map_request(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(client);
-                    request.map(axum::body::Body::new)
-                },
-            ));
+            let Some(share) = self.connection_shares.try_take(client) else {
+                tokio::spawn(refuse_over_share(stream, self.connection_shares.limit()));
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let connection = Connection {
+                router: self.router.clone(),
+                client,
+                activity: crate::http::connection::Activity::new(),
+                header_timeout: self.header_timeout,
+                idle_timeout: self.idle_timeout,
+                min_body_rate: self.min_body_rate,
+            };
             let builder = builder.clone();
-            let watcher = graceful.watcher();
+            let stop = stop.clone();
             tokio::spawn(async move {
-                // hyper times the headers out once it reads them, but the
-                // protocol detection before it waits for a first byte forever:
-                // a client that sends nothing is let go after the same time.
-                let mut first = [0u8; 1];
-                match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
-                    Ok(Ok(read)) if read > 0 => {}
-                    _ => return,
-                }
-                let connection = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                if let Err(err) = watcher.watch(connection).await {
-                    tracing::debug!("connection ended: {err}");
-                }
+                connection.serve(stream, &builder, stop).await;
+                drop(share);
                 drop(slot);
             });
         }
         drop(self.listener);
         // Sockets are closed with 1001 and the follower stops.
         self.live.close();
+        stopping.send_replace(true);
+        // Every connection has ended once every slot is free again.
+        let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
         tokio::select! {
-            () = graceful.shutdown() => {}
+            _ = slots.acquire_many(all) => {}
             () = tokio::time::sleep(self.shutdown_timeout) => {
                 tracing::warn!(
                     "requests still in flight after {:?}: exiting without them",
@@ -210,6 +230,140 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// How often an HTTP/2 connection is pinged, and how long its answer may take.
+const KEEP_ALIVE: Duration = Duration::from_secs(20);
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    router: Router,
+    client: crate::auth::ClientAddress,
+    activity: Arc<crate::http::connection::Activity>,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+    min_body_rate: u64,
+}
+
+impl Connection {
+    /// Serves `stream` until the client leaves, the connection has been idle
+    /// for the idle timeout, or `stop` says the server is stopping; the last
+    /// two close it gracefully (after the requests in flight).
+    async fn serve(
+        self,
+        stream: tokio::net::TcpStream,
+        builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        use hyper_util::rt::TokioIo;
+        use hyper_util::service::TowerToHyperService;
+
+        // hyper times the headers out once it reads them, but the protocol
+        // detection before it waits for a first byte forever: a client that
+        // sends nothing is let go after the same time.
+        let mut first = [0u8; 1];
+        match tokio::time::timeout(self.header_timeout, stream.peek(&mut first)).await {
+            Ok(Ok(read)) if read > 0 => {}
+            _ => return,
+        }
+        let Connection {
+            router,
+            client,
+            activity,
+            idle_timeout,
+            min_body_rate,
+            ..
+        } = self;
+        let requests = activity.clone();
+        let service = tower::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            // Counted in flight until its response body is dropped.
+            let in_flight = requests.begin();
+            let mut request = request.map(|body| {
+                axum::body::Body::new(crate::http::connection::MinRate::new(body, min_body_rate))
+            });
+            request.extensions_mut().insert(client);
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request).await?;
+                Ok::<_, std::convert::Infallible>(response.map(|body| {
+                    use http_body_util::BodyExt;
+                    axum::body::Body::new(body.map_frame(move |frame| {
+                        let _counted = &in_flight;
+                        frame
+                    }))
+                }))
+            }
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        tokio::pin!(connection);
+        let idle = activity.idle_for(idle_timeout);
+        tokio::pin!(idle);
+        // A client asked to go that does not (an HTTP/2 client that never
+        // answers the GOAWAY's ping) is dropped one idle timeout later, if
+        // it has still sent no request.
+        let forced = tokio::time::sleep(idle_timeout);
+        tokio::pin!(forced);
+        let mut closing = false;
+        let mut forcing = false;
+        loop {
+            let next = tokio::select! {
+                ended = connection.as_mut() => {
+                    if let Err(err) = ended {
+                        tracing::debug!("connection ended: {err}");
+                    }
+                    return;
+                }
+                () = &mut idle, if !closing => Next::Idle,
+                _ = stop.wait_for(|stopping| *stopping), if !closing => Next::Stopping,
+                () = &mut forced, if forcing => Next::Force,
+            };
+            match next {
+                Next::Idle => {
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                    forcing = true;
+                    forced
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + idle_timeout);
+                }
+                Next::Stopping => {
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                Next::Force if activity.is_idle() => return,
+                Next::Force => forcing = false,
+            }
+        }
+    }
+}
+
+/// What a connection's task does next.
+enum Next {
+    Idle,
+    Stopping,
+    Force,
+}
+
+/// Answers a connection past its address's share with 429 and closes it.
+async fn refuse_over_share(mut stream: tokio::net::TcpStream, limit: usize) {
+    use tokio::io::AsyncWriteExt;
+    let body = serde_json::json!({ "errors": [{
+        "message": format!("this address holds the {limit} connections it may; try again later"),
+        "extensions": { "code": "RATE_LIMITED" },
+    }] })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\
+         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 /// A run of failed `accept`s (out of file descriptors, mostly): logged

@@ -62,6 +62,16 @@ pub enum Received {
 impl Socket {
     /// Opens a socket to `address` offering `protocols`.
     pub async fn open(address: SocketAddr, protocols: &str) -> Socket {
+        Socket::open_from(std::net::Ipv4Addr::LOCALHOST, address, protocols).await
+    }
+
+    /// [`Socket::open`] from the loopback address `local` (each of
+    /// 127.0.0.0/8 is a client address of its own to the server).
+    pub async fn open_from(
+        local: std::net::Ipv4Addr,
+        address: SocketAddr,
+        protocols: &str,
+    ) -> Socket {
         let mut request = format!("ws://{address}/graphql")
             .into_client_request()
             .expect("a WebSocket URL");
@@ -71,9 +81,14 @@ impl Socket {
                 HeaderValue::from_str(protocols).expect("a header value"),
             );
         }
-        let (stream, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("opening a WebSocket");
+        let tcp = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        tcp.bind(SocketAddr::from((local, 0)))
+            .expect("binding a loopback address");
+        let tcp = tcp.connect(address).await.expect("connecting");
+        let (stream, response) =
+            tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+                .await
+                .expect("opening a WebSocket");
         let protocol = response
             .headers()
             .get("sec-websocket-protocol")

@@ -24,6 +24,7 @@
 //! - [`socket`]: the WebSocket protocols.
 
 pub mod body;
+pub mod connection;
 pub mod middleware;
 pub mod multipart;
 pub mod negotiate;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub uploads: multipart::UploadLimits,
     /// The origins whose pages may use Folio from a browser (`--cors-origins`).
     pub origins: Arc<Origins>,
+    /// Each client address's share of the sockets (`--max-sockets-per-address`).
+    pub socket_shares: Arc<connection::AddressShares>,
 }
 
 /// Compression as configured: none at level 0; else every encoding the

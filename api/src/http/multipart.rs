@@ -83,6 +83,9 @@ pub enum Refusal {
         /// What is wrong.
         message: String,
     },
+    /// 408 `REQUEST_TIMEOUT`: the body arrived slower than the minimum rate.
+    #[error("{0}")]
+    TooSlow(String),
     /// 500: a temporary file could not be written; the detail is logged.
     #[error("could not spool an upload: {0}")]
     Spool(std::io::Error),
@@ -93,6 +96,7 @@ impl IntoResponse for Refusal {
         let (status, code, field) = match &self {
             Refusal::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", None),
             Refusal::NotPreflighted => (StatusCode::BAD_REQUEST, "PREFLIGHT_REQUIRED", None),
+            Refusal::TooSlow(_) => (StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", None),
             Refusal::Malformed { field, .. } => (
                 StatusCode::BAD_REQUEST,
                 "BAD_USER_INPUT",
@@ -363,6 +367,9 @@ fn refusal(err: multer::Error, limits: UploadLimits) -> Refusal {
                 "the request body may be at most {} bytes",
                 limits.body_bytes
             ))
+        }
+        multer::Error::StreamReadFailed(source) if super::body::too_slow(source.as_ref()) => {
+            Refusal::TooSlow(source.to_string())
         }
         multer::Error::StreamReadFailed(_) => {
             malformed("body", "the request body could not be read")

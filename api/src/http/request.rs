@@ -21,6 +21,9 @@ pub async fn read_json(body: axum::body::Body) -> Result<async_graphql::Request,
         Err(err) if super::body::over_the_limit(&err) => {
             return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
         }
+        Err(err) if super::body::too_slow(&err) => {
+            return Err(StatusCode::REQUEST_TIMEOUT.into_response());
+        }
         Err(_) => {
             return Err((
                 StatusCode::BAD_REQUEST,

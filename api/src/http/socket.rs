@@ -12,8 +12,11 @@
 //! a running operation with 4409. A socket whose token expires is closed
 //! with 4403 at the expiry. Past the subscriptions a socket may run, a
 //! `subscribe` is answered with an `error` coded `TOO_MANY_SUBSCRIPTIONS`;
-//! past the sockets the instance holds, a new socket is closed at once with
-//! 1013 (try again later). Shutdown closes every socket with 1001.
+//! past the sockets the instance holds, or past its client address's share
+//! of them (`--max-sockets-per-address`), a new socket is closed at once
+//! with 1013 (try again later). A socket that runs no operation for
+//! `--ws-idle-timeout-secs` is closed with 1000. Shutdown closes every
+//! socket with 1001.
 //!
 //! Every socket is pinged each 15 s and let go after 60 s without a word
 //! (pongs count); a write that takes over 10 s (a client that stopped
@@ -129,6 +132,21 @@ pub fn upgrade(
             .await;
             return;
         };
+        // An address's share first: one client filling it keeps no one else out.
+        let share = match client {
+            Some(client) => match state.socket_shares.try_take(client) {
+                Some(share) => Some(share),
+                None => {
+                    let reason = format!(
+                        "TOO_MANY_SOCKETS: this address holds the {} sockets it may; try again later",
+                        state.socket_shares.limit()
+                    );
+                    close(socket, 1013, &reason).await;
+                    return;
+                }
+            },
+            None => None,
+        };
         let Ok(slot) = state.live.sockets().try_acquire_owned() else {
             close(
                 socket,
@@ -147,6 +165,7 @@ pub fn upgrade(
         .serve(socket)
         .await;
         drop(slot);
+        drop(share);
     })
 }
 
@@ -228,6 +247,7 @@ enum Step {
     KeepAlive,
     Expired,
     ShuttingDown,
+    Idle,
 }
 
 impl Connection {
@@ -295,6 +315,11 @@ impl Connection {
         }
 
         let mut operations: StreamMap<String, BoxStream<'static, String>> = StreamMap::new();
+        // A socket that runs nothing is let go after the idle timeout.
+        let idle_timeout = Duration::from_secs(config.ws_idle_timeout_secs);
+        let idle = tokio::time::sleep(idle_timeout);
+        tokio::pin!(idle);
+        let mut was_idle = true;
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.reset();
         let mut heard = tokio::time::Instant::now();
@@ -312,10 +337,12 @@ impl Connection {
                 _ = keep_alive.tick() => Step::KeepAlive,
                 () = &mut expires => Step::Expired,
                 () = &mut shutting_down => Step::ShuttingDown,
+                () = &mut idle, if operations.is_empty() => Step::Idle,
             };
             if matches!(step, Step::Received(_)) {
                 heard = tokio::time::Instant::now();
             }
+
             match step {
                 Step::Received(message) => match self.parse(message)? {
                     None => return Ok(()),
@@ -378,7 +405,20 @@ impl Connection {
                 Step::ShuttingDown => {
                     return Err(Closing::new(1001, "the server is shutting down"));
                 }
+                Step::Idle => {
+                    return Err(Closing::new(
+                        1000,
+                        format!("idle: no subscription for {} s", idle_timeout.as_secs()),
+                    ));
+                }
             }
+            // The idle time counts from when the last operation ended.
+            let is_idle = operations.is_empty();
+            if is_idle && !was_idle {
+                idle.as_mut()
+                    .reset(tokio::time::Instant::now() + idle_timeout);
+            }
+            was_idle = is_idle;
         }
     }
 
