@@ -766,3 +766,59 @@ async fn a_socket_that_runs_nothing_is_closed_after_the_idle_timeout() {
     let (code, _) = busy.close_code().await;
     assert_eq!(code, 1000);
 }
+
+#[tokio::test]
+async fn an_events_nested_rows_load_once_for_all_its_subscribers_each_seeing_what_it_may() {
+    let app = app_with(quick()).await;
+    let (alice, _) = app.register("alice").await;
+    let after = newest_cursor(&app.db.conn).await;
+    const SUBSCRIBERS: usize = 12;
+    let mut sockets = Vec::new();
+    for i in 0..SUBSCRIBERS {
+        // Half of them alice, who may see her e-mail; half anonymous.
+        let token = (i % 2 == 0).then_some(alice.as_str());
+        let mut socket = Socket::connected(app.address, token).await;
+        socket
+            .subscribe("1", POST_CREATED, json!({ "after": after }))
+            .await;
+        sockets.push(socket);
+    }
+    // Every subscription has started once each answers a ping after it.
+    for socket in &mut sockets {
+        socket.send(json!({ "type": "ping" })).await;
+        assert_eq!(
+            socket.next().await,
+            Received::Message(json!({ "type": "pong" }))
+        );
+    }
+    app.db.reset_statement_count();
+    create_post(&app, &alice, "shared").await;
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        let seen = socket.next_payload("1").await;
+        let post = &seen["data"]["postCreated"]["post"];
+        assert_eq!(post["title"], "shared", "{seen:#}");
+        assert_eq!(post["author"]["username"], "alice", "{seen:#}");
+        let email = if i % 2 == 0 {
+            json!("alice@example.com")
+        } else {
+            Value::Null
+        };
+        assert_eq!(post["author"]["email"], email, "subscriber {i}: {seen:#}");
+    }
+    // The author as a post's relation (keyed by `folio_key`); the mutation
+    // reads its user by id on its own.
+    let author_reads: Vec<String> = app
+        .db
+        .statements()
+        .into_iter()
+        .map(|statement| statement.sql)
+        .filter(|sql| {
+            sql.starts_with("SELECT") && sql.contains("users") && sql.contains("folio_key")
+        })
+        .collect();
+    assert_eq!(
+        author_reads.len(),
+        1,
+        "one read of the author for {SUBSCRIBERS} subscribers: {author_reads:#?}"
+    );
+}

@@ -145,11 +145,16 @@ async fn events<T: Send + 'static>(
         .transpose()
         .gql()?;
     let buffer = hub.config().subscription_buffer;
+    // Each event is resolved with what its other subscribers loaded.
+    let memo = ctx.data::<crate::loader::Loaders>()?.memo.clone();
     let events = hub.events(after).await.gql()?;
     Ok(events
         .filter_map(move |event| {
             std::future::ready(match event {
-                Ok(event) => pick(&event).map(Ok),
+                Ok(event) => pick(&event).map(|picked| {
+                    memo.set(event.memo.clone());
+                    Ok(picked)
+                }),
                 Err(Ended::TooSlow) => Some(Err(ApiError::SubscriberTooSlow { buffer }).gql()),
             })
         })

@@ -88,6 +88,8 @@ pub struct Event {
     pub id: i64,
     /// The rows the event names, as they were when the follower read them.
     pub subject: Subject,
+    /// What its subscribers have loaded to resolve it, shared among them.
+    pub memo: Arc<crate::loader::Memo>,
 }
 
 impl Event {

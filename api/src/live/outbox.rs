@@ -206,7 +206,11 @@ async fn with_subjects(
                     Subject::Tagged(photos.get(&photo_id)?.clone(), tags.get(&tag_id)?.clone())
                 }
             };
-            Some(Event { id, subject })
+            Some(Event {
+                id,
+                subject,
+                memo: Default::default(),
+            })
         })
         .collect())
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::LazyLock;
 
-use async_graphql::dataloader::Loader;
+use super::Fetch;
 use derive_where::derive_where;
 use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
@@ -84,16 +84,14 @@ where
     })
 }
 
-impl<P, C> Loader<ToOne<P, C>> for RelationLoader
+impl<P, C> Fetch<ToOne<P, C>> for RelationLoader
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
     C::Model: Decode + Send + Sync + Clone,
 {
     type Value = C::Model;
-    type Error = crate::error::LoadError;
-
-    async fn load(&self, keys: &[ToOne<P, C>]) -> LoadResult<HashMap<ToOne<P, C>, C::Model>> {
+    async fn fetch(&self, keys: &[ToOne<P, C>]) -> LoadResult<HashMap<ToOne<P, C>, C::Model>> {
         // One statement per distinct selection; siblings share one.
         let mut by_unread: Vec<(Unread, Vec<i32>)> = Vec::new();
         for key in keys {
@@ -154,15 +152,13 @@ impl<E> ById<E> {
     }
 }
 
-impl<E> Loader<ById<E>> for RelationLoader
+impl<E> Fetch<ById<E>> for RelationLoader
 where
     E: EntityTrait + Send + Sync,
     E::Model: FromQueryResult + Send + Sync + Clone,
 {
     type Value = E::Model;
-    type Error = crate::error::LoadError;
-
-    async fn load(&self, keys: &[ById<E>]) -> LoadResult<HashMap<ById<E>, E::Model>> {
+    async fn fetch(&self, keys: &[ById<E>]) -> LoadResult<HashMap<ById<E>, E::Model>> {
         let id = crate::paging::primary_id_column::<E>();
         let ids: Vec<i32> = keys.iter().map(|k| k.id).collect();
         let condition = Condition::all().add(super::among(
@@ -222,15 +218,13 @@ impl<E> ByUnique<E> {
     }
 }
 
-impl<E> Loader<ByUnique<E>> for RelationLoader
+impl<E> Fetch<ByUnique<E>> for RelationLoader
 where
     E: EntityTrait + Send + Sync,
     E::Model: FromQueryResult + Send + Sync + Clone,
 {
     type Value = E::Model;
-    type Error = crate::error::LoadError;
-
-    async fn load(&self, keys: &[ByUnique<E>]) -> LoadResult<HashMap<ByUnique<E>, E::Model>> {
+    async fn fetch(&self, keys: &[ByUnique<E>]) -> LoadResult<HashMap<ByUnique<E>, E::Model>> {
         let mut found = HashMap::new();
         let mut columns: Vec<&'static str> = keys.iter().map(|k| k.column).collect();
         columns.sort_unstable();

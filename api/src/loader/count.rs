@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use async_graphql::dataloader::Loader;
+use super::Fetch;
 use derive_where::derive_where;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, Func, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, Related};
@@ -32,15 +32,13 @@ impl<P, C> CountOf<P, C> {
     }
 }
 
-impl<P, C> Loader<CountOf<P, C>> for RelationLoader
+impl<P, C> Fetch<CountOf<P, C>> for RelationLoader
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
 {
     type Value = u64;
-    type Error = crate::error::LoadError;
-
-    async fn load(&self, keys: &[CountOf<P, C>]) -> LoadResult<HashMap<CountOf<P, C>, u64>> {
+    async fn fetch(&self, keys: &[CountOf<P, C>]) -> LoadResult<HashMap<CountOf<P, C>, u64>> {
         let (def, via) = super::relation::<P, C>();
         // Many-to-many counts rows of the join table; one-to-many, of the child table.
         let (table, column) = match &via {

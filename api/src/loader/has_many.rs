@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::Fetch;
 use derive_where::derive_where;
 use futures_util::TryStreamExt;
 use sea_orm::sea_query::{
@@ -112,7 +112,7 @@ impl<P, C, F, K> ToMany<P, C, F, K> {
     }
 }
 
-impl<P, C, F, K> Loader<ToMany<P, C, F, K>> for RelationLoader
+impl<P, C, F, K> Fetch<ToMany<P, C, F, K>> for RelationLoader
 where
     P: EntityTrait + Related<C> + Send + Sync,
     C: EntityTrait + Send + Sync,
@@ -124,9 +124,7 @@ where
     /// value, and by the time the waiter reads it the batch has let go of
     /// its own, so [`Window::take`] gets the rows without copying them.
     type Value = Arc<Window<C::Model>>;
-    type Error = crate::error::LoadError;
-
-    async fn load(
+    async fn fetch(
         &self,
         keys: &[ToMany<P, C, F, K>],
     ) -> LoadResult<HashMap<ToMany<P, C, F, K>, Arc<Window<C::Model>>>> {

@@ -27,6 +27,7 @@ pub mod count;
 pub mod decode;
 pub mod driver;
 pub mod has_many;
+pub mod memo;
 
 use std::fmt::Debug;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -34,7 +35,7 @@ use std::ops::Deref;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{
     Alias, Condition, DynIden, Expr, ExprTrait, IntoIden, PgFunc, SelectStatement, SimpleExpr,
@@ -50,6 +51,7 @@ pub use count::CountOf;
 pub use decode::Decode;
 pub use driver::BatchDriver;
 pub use has_many::{Slice, ToMany, page_of_roots};
+pub use memo::{Memo, MemoSlot};
 
 /// A value that is part of many keys, shared and hashed once: a list's
 /// [`Slice`] is part of the key of every one of its items, and a key is
@@ -210,6 +212,9 @@ pub struct Loaders {
     pub ahead: Ahead,
     /// The batches lists load ahead with.
     pub batches: Batches,
+    /// The memo of the event being resolved, when these loaders serve a
+    /// subscription: both loaders look there first.
+    pub memo: MemoSlot,
 }
 
 /// The batches a request has queued for its [`BatchDriver`] to start.
@@ -220,8 +225,13 @@ impl Loaders {
     pub fn new(db: DatabaseConnection) -> (Loaders, BatchDriver) {
         let driver = BatchDriver::default();
         let queue = driver.queue.clone();
-        let batches = Batches::new(RelationLoader { db: db.clone() }, driver.queue.clone());
-        let relations = DataLoader::new(RelationLoader { db }, move |batch| {
+        let memo = MemoSlot::default();
+        let loader = RelationLoader {
+            db,
+            memo: memo.clone(),
+        };
+        let batches = Batches::new(loader.clone(), driver.queue.clone());
+        let relations = DataLoader::new(loader, move |batch| {
             queue
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -234,16 +244,51 @@ impl Loaders {
                 relations,
                 ahead: Ahead::default(),
                 batches,
+                memo,
             },
             driver,
         )
     }
 }
 
-/// The one loader type: it implements `Loader<K>` for every relation key type.
+/// The one loader type: it implements `Loader<K>` for every relation key
+/// type it can [`Fetch`].
+#[derive(Clone)]
 pub struct RelationLoader {
     /// The connection pool statements run on.
     pub db: DatabaseConnection,
+    /// Where a subscription's event keeps what its subscribers loaded.
+    pub memo: MemoSlot,
+}
+
+/// Runs the statements of one batch of `K`: what each relation key type
+/// implements. [`Loader`] is derived from it, through the event's memo when
+/// there is one.
+pub trait Fetch<K>: Send + Sync + 'static {
+    /// What each key loads.
+    type Value: Send + Sync + Clone + 'static;
+
+    /// The values of `keys`, in as few statements as their arguments allow.
+    fn fetch(
+        &self,
+        keys: &[K],
+    ) -> impl std::future::Future<Output = LoadResult<std::collections::HashMap<K, Self::Value>>> + Send;
+}
+
+impl<K> Loader<K> for RelationLoader
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    RelationLoader: Fetch<K>,
+{
+    type Value = <RelationLoader as Fetch<K>>::Value;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[K]) -> LoadResult<std::collections::HashMap<K, Self::Value>> {
+        match self.memo.get() {
+            Some(memo) => memo.load(self, keys).await,
+            None => self.fetch(keys).await,
+        }
+    }
 }
 
 /// Loaders' results are shared by every resolver waiting on the batch.
