@@ -335,7 +335,6 @@ async fn a_cursor_older_than_the_retention_is_refused() {
     create_post(&app, &alice, "old").await;
     let cursor = newest_cursor(&app.db.conn).await;
     create_post(&app, &alice, "also old").await;
-    // The follower, which prunes, runs while someone subscribes.
     let mut socket = Socket::connected(app.address, None).await;
     socket.subscribe("watch", POST_CREATED, json!({})).await;
     // Both are pruned once the retention has passed: the outbox's head
@@ -820,5 +819,150 @@ async fn an_events_nested_rows_load_once_for_all_its_subscribers_each_seeing_wha
         author_reads.len(),
         1,
         "one read of the author for {SUBSCRIBERS} subscribers: {author_reads:#?}"
+    );
+}
+
+/// Appends `count` `post_created` events naming `post` in one commit.
+async fn append_events(app: &TestApp, post: &entity::post::Model, count: usize) {
+    use sea_orm::TransactionTrait;
+    let changes = vec![
+        api::live::Change::PostCreated {
+            post_id: post.id,
+            author_id: post.author_id,
+        };
+        count
+    ];
+    let txn = app.db.conn.begin().await.unwrap();
+    for chunk in changes.chunks(500) {
+        api::live::outbox::append(&txn, chunk).await.unwrap();
+    }
+    txn.commit().await.unwrap();
+}
+
+/// The statements run so far that read or write the `events` table.
+fn outbox_statements(app: &TestApp, verb: &str) -> Vec<String> {
+    app.db
+        .statements()
+        .into_iter()
+        .map(|statement| statement.sql)
+        .filter(|sql| {
+            sql.starts_with(verb) && (sql.contains("\"events\"") || sql.contains("`events`"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn old_events_are_pruned_in_batches_though_no_one_ever_subscribes() {
+    let app = app_with(LiveConfig {
+        event_retention_secs: 1,
+        ..quick()
+    })
+    .await;
+    let author = folio_tests::fixtures::user(&app.db.conn, "carol")
+        .await
+        .unwrap();
+    let post = folio_tests::fixtures::post(&app.db.conn, &author, "p")
+        .await
+        .unwrap();
+    app.db.reset_statement_count();
+    append_events(&app, &post, 2_500).await;
+    wait::until("the old events to be pruned", || async {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::event::Entity::find()
+            .count(&app.db.conn)
+            .await
+            .unwrap()
+            == 0
+    })
+    .await;
+    // At most a thousand a statement: three deletes, or more.
+    let deletes = outbox_statements(&app, "DELETE");
+    assert!(deletes.len() >= 3, "{deletes:#?}");
+    use sea_orm::EntityTrait;
+    let head = entity::events_head::Entity::find_by_id(1)
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(head.pruned_through > 0);
+}
+
+#[tokio::test]
+async fn the_follower_stops_reading_with_no_subscriber_and_resumes_from_the_newest() {
+    let app = app_with(quick()).await;
+    let (alice, _) = app.register("alice").await;
+    let mut socket = Socket::connected(app.address, None).await;
+    let now = newest_cursor(&app.db.conn).await;
+    socket
+        .subscribe("1", POST_CREATED, json!({ "after": now }))
+        .await;
+    create_post(&app, &alice, "heard").await;
+    assert_eq!(next_title(&mut socket, "1").await, "heard");
+    drop(socket);
+    // Once the server has seen the subscriber go, the outbox is not read.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.db.reset_statement_count();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reads = outbox_statements(&app, "SELECT");
+    assert!(
+        reads.is_empty(),
+        "a poll every 20 ms with no one to tell: {reads:#?}"
+    );
+    // Written while no one listened: not broadcast to a subscriber that
+    // comes later without `after`, which hears what follows.
+    create_post(&app, &alice, "unheard").await;
+    let mut socket = Socket::connected(app.address, None).await;
+    socket.subscribe("2", POST_CREATED, json!({})).await;
+    // Every subscription has started once a ping after it is answered.
+    socket.send(json!({ "type": "ping" })).await;
+    assert_eq!(
+        socket.next().await,
+        Received::Message(json!({ "type": "pong" }))
+    );
+    create_post(&app, &alice, "next").await;
+    assert_eq!(next_title(&mut socket, "2").await, "next");
+}
+
+#[tokio::test]
+async fn a_replay_is_read_a_page_at_a_time_and_arrives_whole_and_in_order() {
+    let app = app_with(LiveConfig {
+        subscription_buffer: 100,
+        ..quick()
+    })
+    .await;
+    let author = folio_tests::fixtures::user(&app.db.conn, "carol")
+        .await
+        .unwrap();
+    let post = folio_tests::fixtures::post(&app.db.conn, &author, "replayed")
+        .await
+        .unwrap();
+    let after = newest_cursor(&app.db.conn).await;
+    append_events(&app, &post, 1_000).await;
+    let mut socket = Socket::connected(app.address, None).await;
+    app.db.reset_statement_count();
+    socket
+        .subscribe(
+            "1",
+            "subscription($after: String) { postCreated(after: $after) { cursor post { title } } }",
+            json!({ "after": after }),
+        )
+        .await;
+    let mut last = api::live::decode_cursor(&after, "after").unwrap();
+    for _ in 0..1_000 {
+        let payload = socket.next_payload("1").await;
+        let event = &payload["data"]["postCreated"];
+        assert_eq!(event["post"]["title"], "replayed", "{payload:#}");
+        let id = api::live::decode_cursor(event["cursor"].as_str().unwrap(), "after").unwrap();
+        assert!(id > last, "in order: {id} after {last}");
+        last = id;
+    }
+    // A page of the subscription's buffer at a time: ten pages, not one.
+    // (The replay reads up to the id it joined the broadcast at, `<=`; the
+    // follower's reads have no upper bound.)
+    let reads = outbox_statements(&app, "SELECT");
+    let pages = reads.iter().filter(|sql| sql.contains("<=")).count();
+    assert!(
+        pages >= 10,
+        "{pages} reads of the outbox for 1,000 events: {reads:#?}"
     );
 }

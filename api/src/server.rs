@@ -50,6 +50,7 @@ impl Server {
             .with_context(|| format!("could not listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let live = crate::live::Hub::new(db.clone(), config.live.clone());
+        live.start_pruning();
         let acquire_timeout = crate::db::acquire_timeout(&db);
         let backend = db.get_database_backend();
         let media = Arc::new(

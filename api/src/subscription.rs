@@ -156,6 +156,7 @@ async fn events<T: Send + 'static>(
                     Ok(picked)
                 }),
                 Err(Ended::TooSlow) => Some(Err(ApiError::SubscriberTooSlow { buffer }).gql()),
+                Err(Ended::Unavailable) => Some(Err(ApiError::ServiceUnavailable).gql()),
             })
         })
         // The error that ends a subscription is its last item.

@@ -1,6 +1,7 @@
 //! The follower: one task per instance that reads the outbox by increasing
-//! id and publishes each new event to the instance's subscribers, and that
-//! prunes events older than the retention.
+//! id and publishes each new event to the instance's subscribers. With no
+//! subscriber it stops reading until one comes ([`Hub::events`] resumes it
+//! from the newest event).
 //!
 //! On PostgreSQL a listener on one dedicated connection (outside the pool
 //! that requests use) wakes it on every commit of events (`LISTEN/NOTIFY`).
@@ -39,10 +40,13 @@ pub async fn run(hub: Arc<Hub>, mut last: i64) {
     } else {
         Duration::from_millis(hub.config.event_poll_ms.max(1))
     };
-    let retention = Duration::from_secs(hub.config.event_retention_secs);
-    let prune_every = (retention / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
-    let mut next_prune = tokio::time::Instant::now();
     loop {
+        if hub.pause_if_unheard() {
+            tokio::select! {
+                resumed = hub.resumed() => last = resumed,
+                () = closed.as_mut() => return,
+            }
+        }
         loop {
             match outbox::read_after(&db, last).await {
                 Ok((events, read_through, more)) => {
@@ -61,29 +65,11 @@ pub async fn run(hub: Arc<Hub>, mut last: i64) {
                 }
             }
         }
-        if tokio::time::Instant::now() >= next_prune {
-            next_prune = tokio::time::Instant::now() + prune_every;
-            prune(&db, retention).await;
-        }
         tokio::select! {
             () = wake.notified() => {}
             () = tokio::time::sleep(poll) => {}
-            () = tokio::time::sleep_until(next_prune) => {}
             () = closed.as_mut() => return,
         }
-    }
-}
-
-/// Removes the events older than `retention`.
-async fn prune(db: &DatabaseConnection, retention: Duration) {
-    let Ok(retention) = chrono::Duration::from_std(retention) else {
-        return;
-    };
-    let before = entity::timestamp::now() - retention;
-    match outbox::prune(db, before).await {
-        Ok(0) => {}
-        Ok(removed) => tracing::debug!(removed, "pruned old events"),
-        Err(err) => tracing::warn!("could not prune old events: {err}"),
     }
 }
 

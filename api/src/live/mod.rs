@@ -7,13 +7,17 @@
 //! outbox by increasing id — woken by `LISTEN/NOTIFY` on PostgreSQL, by
 //! polling on MariaDB and SQLite — loads the rows the new events name once,
 //! and hands them to a bounded in-process broadcast that every subscription
-//! of the instance reads ([`Hub::events`]). A subscription may first replay
-//! the retained events after a cursor. The WebSocket transport is in
+//! of the instance reads ([`Hub::events`]); with no subscriber it pauses,
+//! and the next subscriber resumes it from the newest event. A subscription
+//! may first replay the retained events after a cursor, read a page at a
+//! time as it takes them. Old events are pruned ([`prune`]) whether or not
+//! anyone subscribes, in small batches. The WebSocket transport is in
 //! `crate::http::socket`; the GraphQL fields in `crate::subscription`.
 //! The bus knows neither: it carries changes, not messages.
 
 pub mod follow;
 pub mod outbox;
+pub mod prune;
 
 use std::sync::{Arc, Mutex};
 
@@ -121,6 +125,8 @@ pub fn decode_cursor(cursor: &str, field: &str) -> Result<i64, ApiError> {
 pub enum Ended {
     /// The subscriber fell further behind than the buffer holds.
     TooSlow,
+    /// Reading the events it missed from the outbox failed.
+    Unavailable,
 }
 
 /// The live side of one instance: its follower (started by the first
@@ -134,11 +140,15 @@ pub struct Hub {
     started: OnceCell<()>,
     closing: watch::Sender<bool>,
     sockets: Arc<tokio::sync::Semaphore>,
+    /// Wakes a paused follower.
+    resume: tokio::sync::Notify,
 }
 
 struct Feed {
     last: i64,
     sender: broadcast::Sender<Arc<Event>>,
+    /// The follower waits for a subscriber: no one listens.
+    paused: bool,
 }
 
 impl Hub {
@@ -147,7 +157,12 @@ impl Hub {
         let (sender, _) = broadcast::channel(config.subscription_buffer.max(1));
         Arc::new(Hub {
             db,
-            feed: Mutex::new(Feed { last: 0, sender }),
+            feed: Mutex::new(Feed {
+                last: 0,
+                sender,
+                paused: false,
+            }),
+            resume: tokio::sync::Notify::new(),
             started: OnceCell::new(),
             closing: watch::channel(false).0,
             sockets: Arc::new(tokio::sync::Semaphore::new(config.max_sockets.max(1))),
@@ -187,19 +202,40 @@ impl Hub {
         after: Option<i64>,
     ) -> Result<impl Stream<Item = Result<Arc<Event>, Ended>> + Send + 'static, ApiError> {
         self.start().await?;
+        // A paused follower resumes from the newest event: what was written
+        // while no one listened is for `after` to replay, not to broadcast.
+        let paused = self.lock_feed().paused;
+        let newest = match paused {
+            true => Some(outbox::newest_id(&self.db).await?),
+            false => None,
+        };
         let (joined_at, receiver) = {
-            let feed = self
-                .feed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut feed = self.lock_feed();
+            if feed.paused {
+                if let Some(newest) = newest {
+                    feed.last = feed.last.max(newest);
+                }
+                feed.paused = false;
+                self.resume.notify_one();
+            }
             (feed.last, feed.sender.subscribe())
         };
         let replay = match after {
-            Some(after) if after < joined_at => outbox::replay(&self.db, after, joined_at).await?,
-            _ => Vec::new(),
+            Some(after) if after < joined_at => {
+                let page = self.config.subscription_buffer.max(1) as u64;
+                futures_util::future::Either::Left(
+                    outbox::replay(self.db.clone(), after, joined_at, page).await?,
+                )
+            }
+            _ => futures_util::future::Either::Right(futures_util::stream::empty()),
         };
-        let replay =
-            futures_util::stream::iter(replay.into_iter().map(|event| Ok(Arc::new(event))));
+        let replay = futures_util::StreamExt::map(replay, |event| match event {
+            Ok(event) => Ok(Arc::new(event)),
+            Err(err) => {
+                tracing::warn!("could not replay events: {err}");
+                Err(Ended::Unavailable)
+            }
+        });
         let live = futures_util::stream::unfold(Some(receiver), |receiver| async move {
             let mut receiver = receiver?;
             match receiver.recv().await {
@@ -233,12 +269,40 @@ impl Hub {
             .map(|_| ())
     }
 
+    fn lock_feed(&self) -> std::sync::MutexGuard<'_, Feed> {
+        // Each statement leaves the feed consistent.
+        self.feed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Pauses the follower when no one subscribes: whether it did.
+    fn pause_if_unheard(&self) -> bool {
+        let mut feed = self.lock_feed();
+        feed.paused = feed.sender.receiver_count() == 0;
+        feed.paused
+    }
+
+    /// Waits for a subscriber to resume a paused follower; the id it
+    /// resumes after.
+    async fn resumed(&self) -> i64 {
+        self.resume.notified().await;
+        self.lock_feed().last
+    }
+
+    /// Starts pruning the outbox, for as long as the hub is open: at start,
+    /// whether or not anyone subscribes.
+    pub fn start_pruning(self: &Arc<Self>) {
+        tokio::spawn(prune::run(
+            self.db.clone(),
+            std::time::Duration::from_secs(self.config.event_retention_secs),
+            self.closed(),
+        ));
+    }
+
     /// Hands `event` to every subscriber (the follower's side of [`Hub::events`]).
     fn publish(&self, event: Event) {
-        let mut feed = self
-            .feed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut feed = self.lock_feed();
         feed.last = event.id;
         // No receiver is not an error: nobody is subscribed at the moment.
         let _ = feed.sender.send(Arc::new(event));

@@ -90,27 +90,49 @@ pub async fn read_after(
     db: &impl ConnectionTrait,
     after: i64,
 ) -> Result<(Vec<Event>, i64, bool), DbErr> {
-    let rows = event::Entity::find()
-        .filter(event::Column::Id.gt(after))
+    read_page(db, after, None, page_limit(PAGE)).await
+}
+
+/// A page size as a limit: at least one row.
+fn page_limit(page: u64) -> u64 {
+    Ord::max(page, 1)
+}
+
+/// Up to `page` events after id `after` (and up to id `through`, if
+/// given), as [`read_after`] reads them.
+async fn read_page(
+    db: &impl ConnectionTrait,
+    after: i64,
+    through: Option<i64>,
+    page: u64,
+) -> Result<(Vec<Event>, i64, bool), DbErr> {
+    let mut rows = event::Entity::find().filter(event::Column::Id.gt(after));
+    if let Some(through) = through {
+        rows = rows.filter(event::Column::Id.lte(through));
+    }
+    let rows = rows
         .order_by_asc(event::Column::Id)
-        .limit(PAGE)
+        .limit(page)
         .all(db)
         .await?;
-    let more = rows.len() as u64 == PAGE;
+    let more = rows.len() as u64 == page;
     let last = rows.last().map_or(after, |row| row.id);
     Ok((with_subjects(db, rows).await?, last, more))
 }
 
 /// The retained events after id `after` up to id `through`, oldest first:
-/// what a resuming subscription missed. `BAD_USER_INPUT` on `after` when
-/// pruning has removed some of them.
+/// what a resuming subscription missed, read `page` at a time as the
+/// stream is taken (a subscription holds one page, not the whole of it).
+/// `BAD_USER_INPUT` on `after` when pruning has removed some of them.
 pub async fn replay(
-    db: &impl ConnectionTrait,
+    db: sea_orm::DatabaseConnection,
     after: i64,
     through: i64,
-) -> Result<Vec<Event>, ApiError> {
+    page: u64,
+) -> Result<impl futures_util::Stream<Item = Result<Event, DbErr>> + Send + 'static, ApiError> {
+    use futures_util::StreamExt;
     let pruned_through = events_head::Entity::find_by_id(1)
-        .one(db)
+        .one(&db)
         .await?
         .map_or(0, |head| head.pruned_through);
     if after < pruned_through {
@@ -119,35 +141,52 @@ pub async fn replay(
             "the events after this cursor are no longer kept; subscribe again without `after`",
         ));
     }
-    let mut events = Vec::new();
-    let mut from = after;
-    loop {
-        let (page, last, more) = read_after(db, from).await?;
-        events.extend(page.into_iter().filter(|event| event.id <= through));
-        if !more || last >= through {
-            return Ok(events);
+    let pages = futures_util::stream::unfold(Some(after), move |from| {
+        let db = db.clone();
+        async move {
+            let from = from?;
+            match read_page(&db, from, Some(through), page_limit(Ord::min(page, PAGE))).await {
+                Ok((events, last, more)) => {
+                    let events: Vec<Result<Event, DbErr>> = events.into_iter().map(Ok).collect();
+                    let next = (more && last < through).then_some(last);
+                    Some((events, next))
+                }
+                Err(err) => Some((vec![Err(err)], None)),
+            }
         }
-        from = last;
-    }
+    });
+    Ok(pages.flat_map(futures_util::stream::iter))
 }
 
-/// Removes the events created before `before`, and records the newest id
-/// removed in `events_head`, in one transaction. Returns how many were removed.
-pub async fn prune(
+/// The most events one batch of pruning removes.
+pub const PRUNE_BATCH: u64 = 1000;
+
+/// Removes up to [`PRUNE_BATCH`] of the oldest events created before
+/// `before`, and records the newest id removed in `events_head`, in one
+/// transaction whose lock on the head is taken last. Returns how many were
+/// removed.
+pub async fn prune_batch(
     db: &sea_orm::DatabaseConnection,
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, DbErr> {
-    let newest: Option<Option<i64>> = event::Entity::find()
+    let ids: Vec<i64> = event::Entity::find()
         .select_only()
-        .column_as(event::Column::Id.max(), "newest")
+        .column(event::Column::Id)
         .filter(event::Column::CreatedAt.lt(before))
+        .order_by_asc(event::Column::Id)
+        .limit(PRUNE_BATCH)
         .into_tuple()
-        .one(db)
+        .all(db)
         .await?;
-    let Some(through) = newest.flatten() else {
+    let Some(&through) = ids.last() else {
         return Ok(0);
     };
     let txn = db.begin().await?;
+    let removed = event::Entity::delete_many()
+        .filter(event::Column::Id.lte(through))
+        .exec(&txn)
+        .await?
+        .rows_affected;
     lock_head(&txn).await?;
     events_head::Entity::update_many()
         .col_expr(events_head::Column::PrunedThrough, Expr::value(through))
@@ -155,11 +194,6 @@ pub async fn prune(
         .filter(events_head::Column::PrunedThrough.lt(through))
         .exec(&txn)
         .await?;
-    let removed = event::Entity::delete_many()
-        .filter(event::Column::Id.lte(through))
-        .exec(&txn)
-        .await?
-        .rows_affected;
     txn.commit().await?;
     Ok(removed)
 }
