@@ -966,3 +966,48 @@ async fn a_replay_is_read_a_page_at_a_time_and_arrives_whole_and_in_order() {
         "{pages} reads of the outbox for 1,000 events: {reads:#?}"
     );
 }
+
+#[tokio::test]
+async fn subscribers_sharing_one_execution_each_see_what_they_may() {
+    let app = app_with(quick()).await;
+    let (alice, _) = app.register("alice").await;
+    // The same document and variables, without `after`: the two anonymous
+    // subscribers share one execution, alice (another viewer) has her own.
+    let document = "subscription { postCreated { post { title author { username email } } } }";
+    let mut sockets = vec![
+        (Socket::connected(app.address, None).await, Value::Null),
+        (Socket::connected(app.address, None).await, Value::Null),
+        (
+            Socket::connected(app.address, Some(&alice)).await,
+            json!("alice@example.com"),
+        ),
+    ];
+    for (socket, _) in &mut sockets {
+        socket.subscribe("1", document, json!({})).await;
+    }
+    // A subscription starts some time after its `subscribe`: posts are
+    // written until every subscriber has heard one.
+    let mut heard = vec![None; sockets.len()];
+    for round in 0..50 {
+        create_post(&app, &alice, &format!("post {round}")).await;
+        for (i, (socket, _)) in sockets.iter_mut().enumerate() {
+            if heard[i].is_none()
+                && let Received::Message(message) =
+                    socket.next_within(Duration::from_millis(100)).await
+            {
+                heard[i] = Some(message);
+            }
+        }
+        if heard.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    for (i, ((_, email), message)) in sockets.iter().zip(&heard).enumerate() {
+        let message = message
+            .as_ref()
+            .unwrap_or_else(|| panic!("subscriber {i} heard nothing"));
+        let author = &message["payload"]["data"]["postCreated"]["post"]["author"];
+        assert_eq!(author["username"], "alice", "{message:#}");
+        assert_eq!(&author["email"], email, "subscriber {i}: {message:#}");
+    }
+}

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod document;
 pub mod error;
+pub mod fanout;
 pub mod filter;
 pub mod graphiql;
 pub mod http;

@@ -66,6 +66,8 @@ pub struct Executor {
     /// The schema's field types and interfaces, which decide what an error
     /// nulls and which fragments order an object.
     types: Arc<SchemaTypes>,
+    /// The subscriptions running, shared by the subscribers who ask the same.
+    fanout: Arc<crate::fanout::Fanout>,
 }
 
 /// Who runs an operation.
@@ -102,8 +104,9 @@ pub enum Outcome {
     /// ran), with the share of the budget it holds: drop it once the
     /// response is written out.
     Response(Response, Option<Arc<Room>>),
-    /// A subscription's responses, one per event.
-    Stream(BoxStream<'static, Response>),
+    /// A subscription's responses, one per event (shared by the
+    /// subscribers of one execution, see [`crate::fanout`]).
+    Stream(BoxStream<'static, Arc<Response>>),
     /// A planned query's response, written: its JSON bytes, with the share
     /// of the budget it holds.
     Written(Vec<u8>, Option<Arc<Room>>),
@@ -136,7 +139,9 @@ impl Executor {
         live: Arc<crate::live::Hub>,
     ) -> Executor {
         let types = Arc::new(SchemaTypes::from_sdl(&schema.sdl()));
+        let fanout = crate::fanout::Fanout::new(live.config().subscription_buffer);
         Executor {
+            fanout,
             schema,
             db,
             limits,
@@ -197,13 +202,16 @@ impl Executor {
             request = request.data(client);
         }
         if is_subscription && transport == Transport::Socket {
+            // Subscribers who ask the same, as the same viewer, share one execution.
+            let key = crate::fanout::Key::of(&request, caller.viewer.user_id);
             let request = request.data(self.live.clone());
             let limits = self.limits;
             let types = self.types.clone();
-            // A panic ends the subscription with one last response, its
-            // error (unwind safety asserted as in `unless_panicked`).
-            let responses =
-                AssertUnwindSafe(batches.run_stream(self.schema.execute_stream(request)))
+            let schema = self.schema.clone();
+            let start = move || {
+                // A panic ends the subscription with one last response, its
+                // error (unwind safety asserted as in `unless_panicked`).
+                AssertUnwindSafe(batches.run_stream(schema.execute_stream(request)))
                     .catch_unwind()
                     .map(move |item| {
                         let mut response = item.unwrap_or_else(|panic| panicked(panic.as_ref()));
@@ -216,8 +224,21 @@ impl Executor {
                             operation.as_deref(),
                         );
                         response
-                    });
-            return Outcome::Stream(responses.boxed());
+                    })
+                    .boxed()
+            };
+            let responses = match key {
+                Some(key) => {
+                    let buffer = self.live.config().subscription_buffer;
+                    self.fanout.join(key, start, move || {
+                        Response::from_errors(vec![crate::error::request_error(
+                            &ApiError::SubscriberTooSlow { buffer },
+                        )])
+                    })
+                }
+                None => start().map(Arc::new).boxed(),
+            };
+            return Outcome::Stream(responses);
         }
         let values =
             crate::document::estimated_values(&document, operation.as_deref(), &request.variables);

@@ -539,16 +539,17 @@ impl Connection {
         futures_util::stream::once(run)
             .flat_map(move |outcome| {
                 let (responses, room) = match outcome {
-                    Outcome::Response(response, room) => {
-                        (futures_util::stream::once(async { response }).boxed(), room)
-                    }
+                    Outcome::Response(response, room) => (
+                        futures_util::stream::once(async { std::sync::Arc::new(response) }).boxed(),
+                        room,
+                    ),
                     Outcome::Stream(responses) => (responses, None),
                     // Plans answer HTTP requests only.
                     Outcome::Written(..) => (
                         futures_util::stream::once(async {
-                            async_graphql::Response::from_errors(vec![crate::error::panicked(
-                                &"a written answer on a socket",
-                            )])
+                            std::sync::Arc::new(async_graphql::Response::from_errors(vec![
+                                crate::error::panicked(&"a written answer on a socket"),
+                            ]))
                         })
                         .boxed(),
                         None,
