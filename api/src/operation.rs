@@ -70,6 +70,127 @@ pub struct Executor {
     fanout: Arc<crate::fanout::Fanout>,
 }
 
+/// What a shared subscription needs to resolve each event on its own
+/// (see [`crate::fanout`]): up to [`EachEvent::AT_ONCE`] events are
+/// resolved at once, each by an execution of its own over the one event,
+/// and their responses are handed on in the events' order. One after the
+/// other, each event waited its turn for a pool connection behind the
+/// requests under way, and a busy server's feed outran its subscribers.
+struct EachEvent {
+    schema: FolioSchema,
+    db: DatabaseConnection,
+    live: Arc<crate::live::Hub>,
+    limits: QueryLimits,
+    types: Arc<SchemaTypes>,
+    document: Arc<ExecutableDocument>,
+    query: String,
+    variables: async_graphql::Variables,
+    operation: Option<String>,
+    viewer: Viewer,
+}
+
+impl EachEvent {
+    /// How many events of one shared subscription are resolved at once.
+    const AT_ONCE: usize = 8;
+
+    /// The responses to the events from now on, in order; after an error
+    /// that ends the feed (a subscriber too slow), nothing more. The
+    /// document is first run over no event at all: what async-graphql
+    /// refuses (validation, arguments) is answered at once, as a
+    /// subscription of its own answers it.
+    fn run(self) -> BoxStream<'static, Response> {
+        let each = Arc::new(self);
+        futures_util::stream::once(async move {
+            if let Some(refused) = each.resolve(None).await {
+                return futures_util::stream::once(async move { refused }).boxed();
+            }
+            let events = match each.live.events(None).await {
+                Ok(events) => events,
+                Err(err) => {
+                    let refused = Response::from_errors(vec![crate::error::request_error(&err)]);
+                    return futures_util::stream::once(async move { refused }).boxed();
+                }
+            };
+            events
+                .map(move |event| {
+                    let each = each.clone();
+                    async move { each.resolve_fed(event).await }
+                })
+                .buffered(Self::AT_ONCE)
+                .filter_map(std::future::ready)
+                // The error that ends a subscription is its last response.
+                .scan(false, |ended, response: Response| {
+                    let next = (!*ended).then(|| {
+                        *ended = !response.errors.is_empty()
+                            && response.data == async_graphql::Value::Null;
+                        response
+                    });
+                    std::future::ready(next)
+                })
+                .boxed()
+        })
+        .flatten()
+        .boxed()
+    }
+
+    /// The response to an item of the feed.
+    async fn resolve_fed(
+        &self,
+        event: Result<Arc<crate::live::Event>, crate::live::Ended>,
+    ) -> Option<Response> {
+        let failure = match event {
+            Ok(event) => return self.resolve(Some(event)).await,
+            Err(crate::live::Ended::TooSlow) => ApiError::SubscriberTooSlow {
+                buffer: self.live.config().subscription_buffer,
+            },
+            Err(crate::live::Ended::Unavailable) => ApiError::ServiceUnavailable,
+        };
+        Some(Response::from_errors(vec![crate::error::request_error(
+            &failure,
+        )]))
+    }
+
+    /// The response to `event` (to no event: only what refuses the
+    /// document), or `None` when there is none (the subscription does not
+    /// pick the event: another author's post, another tag).
+    async fn resolve(&self, event: Option<Arc<crate::live::Event>>) -> Option<Response> {
+        let (loaders, batches) = Loaders::new(self.db.clone());
+        if let Some(event) = &event {
+            loaders.memo.set(event.memo.clone());
+        }
+        let mut request =
+            async_graphql::Request::new(self.query.clone()).variables(self.variables.clone());
+        request.operation_name = self.operation.clone();
+        request.set_parsed_query(ExecutableDocument::clone(&self.document));
+        let request = request
+            .data(loaders)
+            .data(self.viewer)
+            .data(self.live.clone())
+            .data(crate::live::OneEvent(event));
+        let first = AssertUnwindSafe(async {
+            batches
+                .run_stream(self.schema.execute_stream(request))
+                .next()
+                .await
+        })
+        .catch_unwind()
+        .await;
+        let mut response = match first {
+            Ok(response) => response?,
+            Err(panic) => panicked(panic.as_ref()),
+        };
+        let context = (&*self.types, &Concrete::new());
+        finish(
+            &self.limits,
+            context,
+            &mut response,
+            &self.document,
+            self.operation.as_deref(),
+        );
+        Some(response)
+    }
+}
+
 /// Who runs an operation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Caller {
@@ -204,6 +325,9 @@ impl Executor {
         if is_subscription && transport == Transport::Socket {
             // Subscribers who ask the same, as the same viewer, share one execution.
             let key = crate::fanout::Key::of(&request, caller.viewer.user_id);
+            let document_for_events = document.clone();
+            let variables_for_events = request.variables.clone();
+            let operation_for_events = operation.clone();
             let request = request.data(self.live.clone());
             let limits = self.limits;
             let types = self.types.clone();
@@ -230,11 +354,28 @@ impl Executor {
             let responses = match key {
                 Some(key) => {
                     let buffer = self.live.config().subscription_buffer;
-                    self.fanout.join(key, start, move || {
-                        Response::from_errors(vec![crate::error::request_error(
-                            &ApiError::SubscriberTooSlow { buffer },
-                        )])
-                    })
+                    let each = EachEvent {
+                        schema: self.schema.clone(),
+                        db: self.db.clone(),
+                        live: self.live.clone(),
+                        limits: self.limits,
+                        types: self.types.clone(),
+                        document: document_for_events,
+                        query: key.query.clone(),
+                        variables: variables_for_events,
+                        operation: operation_for_events,
+                        viewer: caller.viewer,
+                    };
+                    drop(start);
+                    self.fanout.join(
+                        key,
+                        move || each.run(),
+                        move || {
+                            Response::from_errors(vec![crate::error::request_error(
+                                &ApiError::SubscriberTooSlow { buffer },
+                            )])
+                        },
+                    )
                 }
                 None => start().map(Arc::new).boxed(),
             };

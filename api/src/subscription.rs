@@ -14,7 +14,7 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::live::{Ended, Event, Hub, Subject, decode_cursor};
+use crate::live::{Ended, Event, Hub, OneEvent, Subject, decode_cursor};
 use crate::types::node::{NodeType, decode_id_of};
 use crate::types::{Photo, Post, Tag};
 use crate::validate;
@@ -136,6 +136,11 @@ async fn events<T: Send + 'static>(
     after: Option<String>,
     pick: impl Fn(&Event) -> Option<T> + Send + 'static,
 ) -> ApiResult<BoxStream<'static, ApiResult<T>>> {
+    // A shared subscription resolves one event at a time, each on its own.
+    if let Some(OneEvent(event)) = ctx.data_opt::<OneEvent>() {
+        let picked = event.as_deref().and_then(&pick).map(Ok);
+        return Ok(futures_util::stream::iter(picked).boxed());
+    }
     let hub = ctx
         .data_opt::<Arc<Hub>>()
         .ok_or_else(|| ApiError::Internal("subscriptions run over the WebSocket only".into()))

@@ -120,6 +120,13 @@ pub fn decode_cursor(cursor: &str, field: &str) -> Result<i64, ApiError> {
         .ok_or_else(invalid)
 }
 
+/// The one event a subscription's execution resolves, in place of the
+/// hub's feed: a shared subscription resolves each event by an execution
+/// of its own (`crate::fanout`). `None`: no event at all, to learn
+/// whether the document is refused before any event comes.
+#[derive(Debug, Clone)]
+pub struct OneEvent(pub Option<Arc<Event>>);
+
 /// Why a subscription's events stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
@@ -200,7 +207,8 @@ impl Hub {
     pub async fn events(
         self: &Arc<Self>,
         after: Option<i64>,
-    ) -> Result<impl Stream<Item = Result<Arc<Event>, Ended>> + Send + 'static, ApiError> {
+    ) -> Result<impl Stream<Item = Result<Arc<Event>, Ended>> + Send + 'static + use<>, ApiError>
+    {
         self.start().await?;
         // A paused follower resumes from the newest event: what was written
         // while no one listened is for `after` to replay, not to broadcast.
