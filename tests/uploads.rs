@@ -916,32 +916,11 @@ async fn an_upload_has_its_own_time_limit_not_the_request_timeout() {
     assert_nothing_kept(&app).await;
 }
 
-/// 256 colours in a 16 × 16 first frame on a `side` × `side` canvas that is
-/// otherwise transparent: 257 colours in a few kilobytes, the GIF whose
-/// re-encode as GIF went into the slowest colour quantiser (seconds of CPU
-/// per upload).
-fn palette_gif(side: u16) -> Vec<u8> {
-    let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
-    let mut out = Vec::new();
-    {
-        let mut encoder = gif::Encoder::new(&mut out, side, side, &[]).unwrap();
-        let frame = gif::Frame {
-            width: 16,
-            height: 16,
-            palette: Some(palette),
-            buffer: std::borrow::Cow::Owned((0..=255u8).collect()),
-            ..gif::Frame::default()
-        };
-        encoder.write_frame(&frame).unwrap();
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_gif_is_kept_as_the_png_of_its_first_frame() {
     let app = TestApp::spawn().await;
     let (token, _) = app.register("ada").await;
-    let gif = palette_gif(2500);
+    let gif = folio_tests::images::palette_gif(2500);
     assert!(gif.len() < 16 * 1024, "{} bytes", gif.len());
     let (status, body) = create_photo(&app, &token, "palette.gif", gif, &[]).await;
     assert_eq!(status, 200, "{body:#}");

@@ -63,24 +63,6 @@ fn jpeg(side: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-/// 256 colours in a 16 × 16 frame on a `side` × `side` transparent canvas.
-fn palette_gif(side: u16) -> Vec<u8> {
-    let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
-    let mut out = Vec::new();
-    {
-        let mut encoder = gif::Encoder::new(&mut out, side, side, &[]).unwrap();
-        let frame = gif::Frame {
-            width: 16,
-            height: 16,
-            palette: Some(palette),
-            buffer: std::borrow::Cow::Owned((0..=255u8).collect()),
-            ..gif::Frame::default()
-        };
-        encoder.write_frame(&frame).unwrap();
-    }
-    out
-}
-
 fn main() {
     let rounds: usize = std::env::var("FOLIO_IMAGES_ROUNDS")
         .ok()
@@ -124,7 +106,7 @@ fn main() {
         ("GIF, RGBA noise", encoded(rgba(side / 2), ImageFormat::Gif)),
         (
             "GIF, 257 colours on a large canvas",
-            palette_gif(side as u16),
+            folio_tests::images::palette_gif(side as u16),
         ),
     ];
     println!(

@@ -18,6 +18,7 @@ pub mod app;
 pub mod data;
 pub mod db;
 pub mod fixtures;
+pub mod images;
 pub mod instance;
 pub mod log;
 pub mod private_server;
